@@ -1,0 +1,43 @@
+"""Pack a :class:`ccgym.Graph` into the flat arrays the kernels work on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ccgym import kernels
+
+if TYPE_CHECKING:
+    from ccgym.graph import Graph
+
+
+@dataclass(frozen=True)
+class PackedGraph:
+    """A graph's initial elimination state as arrays (see :mod:`ccgym.kernels`)."""
+
+    edges: np.ndarray
+    shapes: np.ndarray
+    ndims: np.ndarray
+    num_inputs: int
+    num_intermediates: int
+    num_outputs: int
+
+    def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """A fresh ``(edges, eliminated)`` state, safe to modify."""
+        return self.edges.copy(), np.zeros(self.num_intermediates, np.bool_)
+
+
+def pack(graph: Graph) -> PackedGraph:
+    """Flat arrays of a graph: structure codes, padded shapes and ranks."""
+    n = graph.num_vertices
+    edges = np.full((n, n), kernels.NO_EDGE, np.int64)
+    shapes = np.ones((n, kernels.MAX_NDIM), np.int64)
+    ndims = np.zeros(n, np.int64)
+    for v, vertex in enumerate(graph.vertices):
+        shapes[v, : len(vertex.shape)] = vertex.shape
+        ndims[v] = len(vertex.shape)
+    for edge in graph.edges:
+        edges[edge.src, edge.dst] = edge.structure.code
+    return PackedGraph(edges, shapes, ndims, graph.num_inputs, graph.num_intermediates, graph.num_outputs)
