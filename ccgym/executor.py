@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from ccgym import kernels, rules
@@ -228,16 +229,29 @@ def _check_same_structure(structure: Structure, result_classes: list, carried: s
                 raise AssertionError("kernel and executor disagree on shared labels")
 
 
+def _run(graph: Graph, actions: np.ndarray, inputs: Sequence[torch.Tensor]) -> _Executor:
+    executor = _Executor(graph)
+    executor.load_local_jacobians(primal_values(graph, inputs))
+    for action in actions.tolist():
+        executor.eliminate(graph.intermediate_vertex(action))
+    return executor
+
+
+def partial_state(
+    graph: Graph, actions: Sequence[int], *inputs: torch.Tensor
+) -> dict[tuple[int, int], tuple[Structure, torch.Tensor]]:
+    """Edges ``(src, dst) -> (structure, value)`` after eliminating ``actions`` (any subset, in that order)."""
+    array = np.asarray(list(actions), dtype=np.int64).reshape(-1)
+    if len(set(array.tolist())) != len(array) or any(not 0 <= a < graph.num_intermediates for a in array.tolist()):
+        raise ValueError(f"actions must be distinct intermediates 0 .. {graph.num_intermediates - 1}")
+    return dict(_run(graph, array, inputs).edges)
+
+
 def execute(graph: Graph, order: Sequence[int], *inputs: torch.Tensor) -> tuple[Jacobian, int]:
     """Run ``order`` numerically at ``inputs``; returns ``(jacobian, mults_performed)``.
 
     The Jacobian is nested as ``torch.func.jacrev(fn, argnums=tuple(range(len(inputs))))``
     would return it, in float64.
     """
-    array = check_order(graph, order)
-    values = primal_values(graph, inputs)
-    executor = _Executor(graph)
-    executor.load_local_jacobians(values)
-    for action in array.tolist():
-        executor.eliminate(graph.intermediate_vertex(action))
+    executor = _run(graph, check_order(graph, order), inputs)
     return executor.jacobian(graph.output_container), executor.mults

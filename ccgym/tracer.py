@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import operator
 import re
 import warnings
@@ -121,7 +122,20 @@ def trace(fn: Callable[..., torch.Tensor | tuple[torch.Tensor, ...] | list[torch
     if container not in ("single", "tuple", "list"):
         raise TypeError(f"the function must return a tensor or a tuple/list of tensors, not {container}")
     program = _export(fn, inputs)
-    return _Builder(program, inputs, container).build()
+    return _Builder(program, inputs, container, _input_names(fn, len(inputs))).build()
+
+
+def _input_names(fn: Callable, count: int) -> list[str]:
+    """Parameter names of ``fn`` for its positional inputs, ``x0, x1, ...`` where it has none."""
+    try:
+        parameters = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        parameters = []
+    return [parameters[n] if n < len(parameters) else f"x{n}" for n in range(count)]
 
 
 def _export(fn: Callable, inputs: list[torch.Tensor]) -> torch.export.ExportedProgram:
@@ -157,9 +171,12 @@ def _needs_decomposition(target) -> bool:
 
 
 class _Builder:
-    def __init__(self, program: torch.export.ExportedProgram, inputs: list[torch.Tensor], container: str) -> None:
+    def __init__(
+        self, program: torch.export.ExportedProgram, inputs: list[torch.Tensor], container: str, names: list[str]
+    ) -> None:
         self.program = program
         self.inputs = inputs
+        self.names = names
         self.container = container
         self.traced: list[_Traced] = []
         self.constants: list[torch.Tensor] = []
@@ -167,13 +184,13 @@ class _Builder:
 
     def build(self) -> Graph:
         kinds = {spec.arg.name: spec for spec in self.program.graph_signature.input_specs}
-        user_inputs = iter(self.inputs)
+        user_inputs = iter(zip(self.names, self.inputs))
         for node in self.program.graph.nodes:
             if node.op == "placeholder":
                 spec = kinds[node.name]
                 if spec.kind == InputKind.USER_INPUT:
-                    value = next(user_inputs)
-                    self.env[node] = self._add(Vertex(node.name, "input", tuple(value.shape), "input"), value, {})
+                    name, value = next(user_inputs)
+                    self.env[node] = self._add(Vertex(name, "input", tuple(value.shape), "input"), value, {})
                 else:
                     self.env[node] = _Constant(self._state_value(spec))
             elif node.op == "call_function":
