@@ -1,0 +1,30 @@
+"""Benchmark functions for cross-country elimination (the AlphaGrad task suite).
+
+Each task is a PyTorch function of float64 tensors with metadata (:class:`Task`):
+spiking neurons (LIF, SNN, AdaLIF), Roe fluxes (RoeFlux, RoeFlux3d), robot
+kinematics (RobotArm), MINPACK-2 equations (HumanHeartDipole,
+PropaneCombustion), Black-Scholes greeks (BlackScholes), neural networks (MLP,
+Transformer) and random functions (RandomF, RandomG).
+"""
+
+from __future__ import annotations
+
+from .registry import TASKS
+from .task import Task
+
+__all__ = ["Task", "get", "names"]
+
+_BY_NAME: dict[str, Task] = {task.name: task for task in TASKS}
+
+
+def names() -> list[str]:
+    """The task names, in benchmark order."""
+    return [task.name for task in TASKS]
+
+
+def get(name: str) -> Task:
+    """The task called ``name``; ``KeyError`` (listing the valid names) if there is none."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}; valid names: {', '.join(names())}") from None
