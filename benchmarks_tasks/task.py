@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
+
+import ccgym
+
+GRAPH_DIR = Path(__file__).parent / "graphs"
 
 __all__ = ["Task"]
 
@@ -48,3 +54,25 @@ class Task:
         out = self.fn(*self.example_inputs())
         outs = out if isinstance(out, tuple) else (out,)
         return tuple(tuple(y.shape) for y in outs)
+
+    @property
+    def graph_path(self) -> Path:
+        """Where the traced graph is cached inside the package."""
+        return GRAPH_DIR / f"{self.name}.json"
+
+    def trace(self) -> ccgym.Graph:
+        """A fresh trace of ``fn`` at ``example_inputs()``."""
+        graph = ccgym.trace(self.fn, *self.example_inputs())
+        graph.metadata["task"] = self.name
+        return graph
+
+    def graph(self) -> ccgym.Graph:
+        """The cached graph (loaded once per process; regenerate with ``python -m benchmarks_tasks.regenerate``)."""
+        return _load_graph(self.graph_path)
+
+
+@cache
+def _load_graph(path: Path) -> ccgym.Graph:
+    if not path.exists():
+        raise FileNotFoundError(f"no cached graph {path}; run `python -m benchmarks_tasks.regenerate`")
+    return ccgym.Graph.from_json(path.read_text())

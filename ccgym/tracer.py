@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import inspect
 import operator
+import os
 import re
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +67,37 @@ def _autograd_functions_kept_whole() -> Iterator[None]:
         torch.autograd.Function.apply = _ORIGINAL_APPLY
 
 
+@contextlib.contextmanager
+def _user_frames_recorded() -> Iterator[None]:
+    """Make torch.export record the user's own frames in each node's stack trace.
+
+    Non-strict export keeps only frames named ``forward`` and registered
+    anchors (``torch.fx.proxy._STACK_TRACE_ANCHORS``); every Python function
+    called outside torch while tracing is registered for the duration.
+    """
+    anchors = getattr(torch.fx.proxy, "_STACK_TRACE_ANCHORS", None)
+    if anchors is None:
+        yield
+        return
+    torch_root = os.path.dirname(torch.__file__)
+    added: set[tuple[str, str]] = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            key = (frame.f_code.co_filename, frame.f_code.co_name)
+            if not key[0].startswith(torch_root) and key not in anchors:
+                anchors.add(key)
+                added.add(key)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+        anchors.difference_update(added)
+
+
 class _Wrapper(torch.nn.Module):
     def __init__(self, fn: Callable) -> None:
         super().__init__()
@@ -75,12 +108,20 @@ class _Wrapper(torch.nn.Module):
 
 
 def _source_line(node: torch.fx.Node) -> str:
-    trace = node.meta.get("stack_trace") or ""
-    frames = re.findall(r'File "([^"]+)", line (\d+), in \S+\n\s*(.*)', trace)
+    """``path:line: code`` of the innermost user frame that made ``node``."""
+    frames = re.findall(r'File "([^"]+)", line (\d+), in [^\n]*(?:\n(?!\s*File )\s*([^\n]*))?', node.meta.get("stack_trace") or "")
     if not frames:
         return ""
     path, line, code = frames[-1]
-    return f"{path}:{line}: {code.strip()}"
+    return f"{_portable_path(path)}:{line}: {code.strip()}".rstrip(": ")
+
+
+def _portable_path(path: str) -> str:
+    """``path`` from the folder above its top-level package, so graphs do not name a machine's folders."""
+    root = os.path.dirname(path)
+    while os.path.exists(os.path.join(root, "__init__.py")):
+        root = os.path.dirname(root)
+    return os.path.relpath(path, root) if os.path.isabs(path) else path
 
 
 def _op_name(target) -> str:
@@ -142,7 +183,7 @@ def _export(fn: Callable, inputs: list[torch.Tensor]) -> torch.export.ExportedPr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            with _autograd_functions_kept_whole():
+            with _autograd_functions_kept_whole(), _user_frames_recorded():
                 program = torch.export.export(_Wrapper(fn), tuple(inputs), strict=False)
         except UnsupportedOperatorError:
             raise
