@@ -73,19 +73,19 @@ def _user_frames_recorded() -> Iterator[None]:
 
     Non-strict export keeps only frames named ``forward`` and registered
     anchors (``torch.fx.proxy._STACK_TRACE_ANCHORS``); every Python function
-    called outside torch while tracing is registered for the duration.
+    called outside torch and ccgym while tracing is registered for the duration.
     """
     anchors = getattr(torch.fx.proxy, "_STACK_TRACE_ANCHORS", None)
     if anchors is None:
         yield
         return
-    torch_root = os.path.dirname(torch.__file__)
+    library_roots = (os.path.dirname(torch.__file__), os.path.dirname(__file__))
     added: set[tuple[str, str]] = set()
 
     def profile(frame, event, arg):
         if event == "call":
             key = (frame.f_code.co_filename, frame.f_code.co_name)
-            if not key[0].startswith(torch_root) and key not in anchors:
+            if not key[0].startswith(library_roots) and key not in anchors:
                 anchors.add(key)
                 added.add(key)
 

@@ -105,6 +105,14 @@ def where_constant(x, y):
     return torch.where(mask, torch.exp(x), y * x), torch.where(mask, 1.0, y).sum()
 
 
+def more_elementwise(x, y):
+    a = F.gelu(x) + F.elu(y) + F.softplus(x) + F.leaky_relu(y, 0.1) + F.silu(x * y)
+    b = torch.clamp(x, -0.5, 0.5) * torch.atan2(y, 1.0 + x * x) + torch.exp2(x) - torch.expm1(y)
+    c = torch.log2(1.0 + x * x) + torch.log10(2.0 + y * y) + torch.erfc(x) + torch.asinh(y)
+    d = torch.acosh(2.0 + x * x) + torch.atanh(torch.tanh(y) * 0.5) + torch.reciprocal(2.0 + x * x) + torch.square(y)
+    return a * b, c - d + torch.clamp_min(x, 0.1) * torch.clamp_max(y, 0.2)
+
+
 def shared_operands(x):
     y = x * x + x / (x * x + 1.0)
     return y, y.sum(), x
@@ -136,5 +144,6 @@ CASES = [
     Case("softmaxes", softmaxes, ((3,), (4, 3))),
     Case("spiking_layer", spiking_layer, ((4,), (4, 3), (3,))),
     Case("where_constant", where_constant, ((4,), (4,))),
+    Case("more_elementwise", more_elementwise, ((4,), (4,))),
     Case("shared_operands", shared_operands, ((3,),)),
 ]
