@@ -1,11 +1,13 @@
 """Every benchmark task traces to its cached graph, and its standard orders are exact and honest."""
 
+import numpy as np
 import pytest
 import torch
 from conftest import assert_same_jacobian
 
 import benchmarks_tasks
 import ccgym
+from ccgym import kernels
 from baselines.heuristics import markowitz
 
 TASKS = benchmarks_tasks.names()
@@ -35,3 +37,20 @@ def test_standard_orders_are_exact_and_honest(name):
             jacobian, mults = ccgym.execute(graph, order, *inputs)
             assert_same_jacobian(jacobian, expected)
             assert mults == ccgym.cost(graph, order).mults
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_state_after_a_set_is_order_free_on_every_task(name):
+    """Cost model, property 3, on the benchmark graphs: search over sets of eliminated vertices may rely on it."""
+    graph = benchmarks_tasks.get(name).graph()
+    packed = graph.packed
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        subset = rng.choice(graph.num_intermediates, size=rng.integers(1, graph.num_intermediates + 1), replace=False)
+        states = []
+        for order in (subset, rng.permutation(subset)):
+            edges = packed.edges.copy()
+            for action in order:
+                kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
+            states.append(edges)
+        np.testing.assert_array_equal(states[0], states[1])
