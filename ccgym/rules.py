@@ -33,7 +33,7 @@ _ELEMENTWISE = _CONSTANT_DERIVATIVE | _OTHERS_DERIVATIVE | {
 }  # fmt: skip
 _CONTRACTIONS = {"mm", "mv", "dot", "bmm", "matmul", "einsum", "linear"}
 _REDUCTIONS = {"sum", "mean"}
-_PERMUTATIONS = {"permute", "transpose", "t", "numpy_T"}
+_PERMUTATIONS = {"permute", "transpose", "swapaxes", "swapdims", "t", "numpy_T", "mT", "adjoint", "movedim"}
 _RESHAPES = {"view", "reshape", "_unsafe_view", "unsqueeze", "squeeze", "flatten", "unflatten"}
 _SOFTMAXES = {"softmax", "_softmax", "log_softmax", "_log_softmax"}
 _SELECTIONS = {"select", "slice", "cat", "stack", "expand"}
@@ -271,14 +271,21 @@ def _reduction(call: OpCall, operand: int) -> RuleResult:
 
 def _permutation(call: OpCall, operand: int) -> RuleResult:
     n = call.operands[0].dim()
+    order = list(range(n))
     if call.name == "permute":
         order = [d % n for d in call.args[1]]
-    elif call.name == "transpose":
-        d0, d1 = call.args[1] % n, call.args[2] % n
-        order = list(range(n))
+    elif call.name in ("transpose", "swapaxes", "swapdims", "mT", "adjoint"):
+        d0, d1 = (call.args[1] % n, call.args[2] % n) if len(call.args) > 2 else (n - 2, n - 1)
         order[d0], order[d1] = d1, d0
+    elif call.name == "movedim":
+        sources, destinations = ([x] if isinstance(x, int) else list(x) for x in call.args[1:3])
+        rest = [d for d in order if d not in [s % n for s in sources]]
+        order = [None] * n
+        for source, destination in zip(sources, destinations):
+            order[destination % n] = source % n
+        order = [d if d is not None else rest.pop(0) for d in order]
     else:  # t, numpy_T: reverse the axes
-        order = list(range(n))[::-1]
+        order = order[::-1]
     return order + list(range(n)), [], torch.tensor(1.0, dtype=torch.float64)
 
 

@@ -70,7 +70,8 @@ def matmuls(W, x, y, A, B):
 def transposes(A, B):
     P = A.permute(1, 0) @ B
     Q = (torch.transpose(B, 0, 1) @ A) * P.T
-    return Q.sum(dim=1), (P * P).t()
+    R = torch.stack([A, B]).movedim(0, 2).swapaxes(0, 1).mT * 2.0
+    return Q.sum(dim=1), (P * P).t(), R
 
 
 def indexing(x, M):
