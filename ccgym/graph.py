@@ -52,7 +52,8 @@ class Graph:
 
     Vertices are numbered inputs first, then intermediates, then outputs;
     action ``a`` of an elimination order is intermediate ``a``, i.e. vertex
-    ``num_inputs + a``. Outputs are sinks.
+    ``num_inputs + a``. Outputs are sinks. A graph is validated when built and
+    treated as immutable afterwards (its counts and packed arrays are cached).
     """
 
     vertices: list[Vertex]
@@ -64,22 +65,22 @@ class Graph:
     def __post_init__(self) -> None:
         _validate(self)
 
-    @property
+    @cached_property
     def num_inputs(self) -> int:
         """Number of independent vertices."""
         return sum(v.kind == "input" for v in self.vertices)
 
-    @property
+    @cached_property
     def num_intermediates(self) -> int:
         """Number of vertices an elimination order eliminates."""
         return sum(v.kind == "intermediate" for v in self.vertices)
 
-    @property
+    @cached_property
     def num_outputs(self) -> int:
         """Number of dependent vertices."""
         return sum(v.kind == "output" for v in self.vertices)
 
-    @property
+    @cached_property
     def num_vertices(self) -> int:
         """All vertices."""
         return len(self.vertices)

@@ -1,0 +1,130 @@
+"""Environment steps per second next to the raw kernel step: ``python -m ccgym.envs.bench``.
+
+A uniformly random masked policy eliminates the intermediates in a uniformly
+random order, so every loop replays the same pre-drawn random permutations:
+
+- ``kernel``: :func:`ccgym.kernels.eliminate` on a copy of the initial arrays;
+- ``env``: ``CCElimEnv.step`` (reward, observation and info included);
+- ``gym.make``: the same through ``gym.make``'s wrappers (the usual way in);
+- ``gym.make+mask``: as ``gym.make``, but the policy draws each action from
+  ``info["action_mask"]`` itself (the cost of a real masked random agent).
+
+Episodes restart (array copy or ``reset``) inside the timed loop. Each line
+of output is a JSON object; ``overhead`` is kernel steps/s over this loop's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Iterator
+
+import gymnasium as gym
+import numpy as np
+
+import benchmarks_tasks
+from ccgym import kernels
+from ccgym.envs.cc_elim import CCElimEnv
+from ccgym.envs.registration import env_id
+from ccgym.graph import Graph
+
+
+def _orders(n: int, seed: int) -> Iterator[list[int]]:
+    rng = np.random.default_rng(seed)
+    while True:
+        yield rng.permutation(n).tolist()
+
+
+def _timed(run_episode: Callable[[list[int]], None], n: int, seconds: float, seed: int) -> tuple[int, float]:
+    """Steps and elapsed time of whole episodes run until ``seconds`` have passed."""
+    steps = 0
+    start = time.perf_counter()
+    for order in _orders(n, seed):
+        run_episode(order)
+        steps += n
+        if time.perf_counter() - start >= seconds:
+            return steps, time.perf_counter() - start
+    raise AssertionError("unreachable")
+
+
+def kernel_episode(graph: Graph) -> Callable[[list[int]], None]:
+    """One episode of raw kernel steps."""
+    packed = graph.packed
+
+    def run(order: list[int]) -> None:
+        edges = packed.edges.copy()
+        for action in order:
+            kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
+
+    return run
+
+
+def env_episode(env: gym.Env) -> Callable[[list[int]], None]:
+    """One episode through the Gymnasium API."""
+
+    def run(order: list[int]) -> None:
+        env.reset()
+        for action in order:
+            env.step(action)
+
+    return run
+
+
+def masked_policy_episode(env: gym.Env, seed: int) -> Callable[[list[int]], None]:
+    """One episode of a random policy reading ``info["action_mask"]`` (it draws its own order)."""
+    rng = np.random.default_rng(seed)
+
+    def run(order: list[int]) -> None:
+        _, info = env.reset()
+        terminated = False
+        while not terminated:
+            legal = np.flatnonzero(info["action_mask"])
+            _, _, terminated, _, info = env.step(legal[rng.integers(legal.size)])
+
+    return run
+
+
+def measure(task: str, seconds: float, seed: int = 0) -> list[dict]:
+    """The figures of every loop for one task, as JSON-ready records."""
+    graph = benchmarks_tasks.get(task).graph()
+    n = graph.num_intermediates
+    loops = {
+        "kernel": kernel_episode(graph),
+        "env": env_episode(CCElimEnv(graph)),
+        "gym.make": env_episode(gym.make(env_id(task))),
+        "gym.make+mask": masked_policy_episode(gym.make(env_id(task)), seed),
+    }
+    for run in loops.values():  # compile and warm up
+        run(list(range(n)))
+    records = []
+    for api, run in loops.items():
+        steps, elapsed = _timed(run, n, seconds, seed)
+        records.append(
+            {"task": task, "vertices": graph.num_vertices, "intermediates": n, "api": api, "steps": steps,
+             "seconds": round(elapsed, 3), "steps_per_s": round(steps / elapsed, 1)}
+        )  # fmt: skip
+    for record in records:
+        record["overhead"] = round(records[0]["steps_per_s"] / record["steps_per_s"], 2)
+    return records
+
+
+def largest_task() -> str:
+    """The benchmark task with the most vertices."""
+    return max(benchmarks_tasks.names(), key=lambda name: benchmarks_tasks.get(name).graph().num_vertices)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print one JSON line per task and loop."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("tasks", nargs="*", help="task names (default: RoeFlux and the largest task)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="time per loop (default: 2)")
+    args = parser.parse_args(argv)
+    for task in args.tasks or ["RoeFlux", largest_task()]:
+        for record in measure(task, args.seconds):
+            print(json.dumps(record), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

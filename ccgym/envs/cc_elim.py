@@ -1,0 +1,237 @@
+"""CCElimEnv: cross-country elimination of a computational graph as a Gymnasium environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+import benchmarks_tasks
+from ccgym import kernels
+from ccgym.elimination import Cost
+from ccgym.envs import rendering
+from ccgym.envs.observation import Layout, eliminate_and_update, encode, inverse_log_scale, largest_jacobian_size
+from ccgym.envs.rewards import Baselines, RewardFunction
+from ccgym.graph import Graph
+
+ILLEGAL_ACTIONS = ("raise", "penalize")
+OBSERVATIONS = ("graph", "dict")
+
+Observation = np.ndarray | dict[str, np.ndarray]
+
+
+class CCElimEnv(gym.Env[Observation, np.int64]):
+    """Eliminate a graph's intermediates one at a time; each step costs what its elimination costs.
+
+    ``step(a)`` eliminates intermediate ``a`` (vertex ``num_inputs + a``) with
+    the Numba kernels; the episode terminates when every intermediate is
+    eliminated and the remaining edges are the Jacobian's blocks.
+
+    **Actions** ``Discrete(intermediates)``. The legal ones (intermediates not
+    yet eliminated) are ``info["action_mask"]`` and :meth:`action_masks`, the
+    method sb3-contrib's ``MaskablePPO`` calls. An illegal action raises
+    ``ValueError``; with ``illegal_action="penalize"`` it instead leaves the
+    state unchanged, rewards ``-illegal_penalty`` and sets
+    ``info["illegal_action"]``, and the episode is truncated after as many
+    illegal actions as the graph has intermediates.
+
+    **Observations** ``Box(0, 1, (8, N, N), float32)``, channel by channel in
+    :mod:`ccgym.envs.observation`; with ``observation="dict"``,
+    ``{"graph": that Box, "action_mask": MultiBinary(intermediates)}``.
+
+    **Rewards** minus the step's multiplications (``reward="mults"``), minus
+    its increase of the peak stored values (``"memory"``), or a weighted sum
+    (``{"mults": 1.0, "memory": 0.1}``); ``normalize`` and ``reward_scale``
+    scale them (see :mod:`ccgym.envs.rewards`).
+
+    **Info** at every step: ``action_mask``, ``mults`` (so far), ``memory``
+    (stored values now), ``peak_memory`` and ``order`` (actions so far); at
+    the end also ``baselines`` (``{"forward" | "reverse" | "markowitz":
+    {"mults", "peak_memory"}}``) and ``ratios`` (this episode over each).
+
+    Args:
+        graph: a :class:`ccgym.Graph`, or the name of a benchmark task.
+        reward: ``"mults"``, ``"memory"`` or ``{term: weight}``.
+        normalize: ``None``, ``"forward"``, ``"reverse"``, ``"markowitz"`` or
+            ``"best"``: divide each term by that order's cost of the same kind.
+        reward_scale: multiplies every reward (not the illegal-action penalty).
+        illegal_action: ``"raise"`` or ``"penalize"``.
+        illegal_penalty: the penalty, in reward units.
+        observation: ``"graph"`` or ``"dict"``.
+        pad_to: ``(inputs, intermediates, outputs)`` to size the spaces for,
+            so that graphs of different sizes share them; padding actions are
+            never legal. Default: the graph's own counts.
+        size_scale: the Jacobian size that the size channels map to 1.
+            Default: the largest dense edge Jacobian of the graph.
+        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+
+    def __init__(
+        self,
+        graph: Graph | str,
+        *,
+        reward: str | Mapping[str, float] = "mults",
+        normalize: str | None = None,
+        reward_scale: float = 1.0,
+        illegal_action: str = "raise",
+        illegal_penalty: float = 1.0,
+        observation: str = "graph",
+        pad_to: tuple[int, int, int] | None = None,
+        size_scale: int | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        graph = benchmarks_tasks.get(graph).graph() if isinstance(graph, str) else graph
+        if graph.packed.num_intermediates == 0:
+            raise ValueError("the graph has no intermediate vertices: there is nothing to eliminate")
+        if illegal_action not in ILLEGAL_ACTIONS:
+            raise ValueError(f"illegal_action must be one of {ILLEGAL_ACTIONS}, got {illegal_action!r}")
+        if observation not in OBSERVATIONS:
+            raise ValueError(f"observation must be one of {OBSERVATIONS}, got {observation!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.reward_function = RewardFunction.from_options(reward, normalize, reward_scale)
+        self.illegal_action = illegal_action
+        self.illegal_penalty = float(illegal_penalty)
+        self.render_mode = render_mode
+        self.layout = Layout(*pad_to) if pad_to is not None else Layout.of(graph)
+        self.size_scale = size_scale if size_scale is not None else largest_jacobian_size(graph)
+        self._inv_log_scale = inverse_log_scale(self.size_scale)
+        graph_space = spaces.Box(0.0, 1.0, self.layout.shape, np.float32)
+        self.action_space = spaces.Discrete(self.layout.intermediates)
+        self._dict_observation = observation == "dict"
+        self.observation_space = (
+            spaces.Dict({"graph": graph_space, "action_mask": spaces.MultiBinary(self.layout.intermediates)})
+            if self._dict_observation
+            else graph_space
+        )
+        self._load(graph)
+
+    @property
+    def graph(self) -> Graph:
+        """The graph of the current episode."""
+        return self._graph
+
+    def action_masks(self) -> np.ndarray:
+        """Legal actions now, as ``bool[intermediates]`` (the sb3-contrib convention)."""
+        return self._mask.copy()
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Observation, dict]:
+        """Start an episode on :meth:`_episode_graph` with nothing eliminated."""
+        super().reset(seed=seed)
+        graph = self._episode_graph()
+        if graph is not self._graph:
+            self._load(graph)
+        self._edges = self._packed.edges.copy()
+        self._obs = self._initial_obs.copy()
+        self._mask = self._initial_mask.copy()
+        self._memory = self._peak = self._initial_memory
+        self._mults = 0
+        self._order: list[int] = []
+        self._illegal_count = 0
+        return self._observation(), self._info()
+
+    def step(self, action: int | np.integer) -> tuple[Observation, float, bool, bool, dict]:
+        """Eliminate intermediate ``action``."""
+        problem = self._illegal_reason(action)
+        if problem is not None:
+            if self.illegal_action == "raise":
+                raise ValueError(f"{problem}; the legal actions are info['action_mask'] and env.action_masks()")
+            self._illegal_count += 1
+            info = self._info()
+            info["illegal_action"] = True
+            truncated = self._illegal_count >= self._packed.num_intermediates
+            return self._observation(), -self.illegal_penalty, False, truncated, info
+        action = int(action)
+        packed = self._packed
+        mults, memory_change = eliminate_and_update(
+            self._edges,
+            packed.shapes,
+            packed.ndims,
+            packed.num_inputs + action,
+            self._rows,
+            self._inv_log_scale,
+            self._obs,
+        )
+        self._mask[action] = False
+        self._order.append(action)
+        self._mults += mults
+        self._memory += memory_change
+        peak_increase = max(0, self._memory - self._peak)
+        self._peak += peak_increase
+        reward = -(self._mults_coefficient * mults + self._memory_coefficient * peak_increase)
+        terminated = len(self._order) == packed.num_intermediates
+        return self._observation(), float(reward), terminated, False, self._info()
+
+    def render(self) -> str | np.ndarray | None:
+        """A text table (``"ansi"``) or a picture of the graph (``"rgb_array"``) of the current state."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
+            return None
+        eliminated = ~self._mask[: self._packed.num_intermediates]
+        summary = (
+            f"{self._graph.metadata.get('task', 'graph')}: {len(self._order)}/{self._packed.num_intermediates} eliminated, "
+            f"{self._mults} mults, memory {self._memory} (peak {self._peak})"
+        )
+        if self.render_mode == "ansi":
+            return rendering.render_text(self._graph, self._edges, eliminated, summary)
+        return rendering.render_image(self._graph, self._edges, eliminated, summary)
+
+    def _episode_graph(self) -> Graph:
+        """The graph the next episode eliminates: always the same one here."""
+        return self._graph
+
+    def _load(self, graph: Graph) -> None:
+        """Everything that depends only on the graph: rows, initial observation and state, rewards."""
+        packed = graph.packed
+        edges, eliminated = packed.initial_state()
+        self._graph = graph
+        self._packed = packed
+        self._rows = self.layout.rows(graph)
+        self._initial_obs = obs = np.zeros(self.layout.shape, np.float32)
+        encode(edges, packed.shapes, packed.ndims, packed.num_inputs, eliminated, self._rows, self._inv_log_scale, obs)
+        self._initial_mask = np.zeros(self.layout.intermediates, np.bool_)
+        self._initial_mask[: packed.num_intermediates] = True
+        self._initial_memory = int(kernels.memory(packed.edges, packed.shapes, packed.ndims))
+        self.baselines = Baselines.of(graph)
+        self._mults_coefficient, self._memory_coefficient = self.reward_function.coefficients(self.baselines)
+
+    def _illegal_reason(self, action: int | np.integer) -> str | None:
+        """Why ``action`` is illegal now, or None."""
+        if not self.action_space.contains(action):
+            return f"action {action!r} is not in the action space Discrete({self.action_space.n})"
+        action = int(action)
+        n = self._packed.num_intermediates
+        if action >= n:
+            return f"action {action} is padding: this graph has {n} intermediates (actions 0 .. {n - 1})"
+        if not self._mask[action]:
+            name = self._graph.vertices[self._graph.intermediate_vertex(action)].name
+            return f"action {action} is illegal: intermediate {action} ({name!r}) is already eliminated"
+        return None
+
+    def _observation(self) -> Observation:
+        if self._dict_observation:
+            return {"graph": self._obs.copy(), "action_mask": self._mask.astype(np.int8)}
+        return self._obs.copy()
+
+    def _info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "action_mask": self._mask.copy(),
+            "mults": self._mults,
+            "memory": self._memory,
+            "peak_memory": self._peak,
+            "order": list(self._order),
+        }
+        if len(self._order) == self._packed.num_intermediates:
+            info["baselines"] = self.baselines.as_dict()
+            info["ratios"] = self.baselines.ratios(Cost(self._mults, self._peak))
+        return info
+
+
+def make_env(graph: Graph, **options: Any) -> CCElimEnv:
+    """A :class:`CCElimEnv` over your own graph (e.g. from :func:`ccgym.trace`); ``options`` as for it."""
+    return CCElimEnv(graph, **options)

@@ -1,0 +1,182 @@
+"""The observation: edge and vertex features of an elimination state as one fixed-shape tensor.
+
+An observation is ``float32[len(CHANNELS), N, N]`` with values in ``[0, 1]``.
+Row and column ``r`` describe the same vertex; a :class:`Layout` reserves
+blocks of rows for inputs, intermediates and outputs (padded with zeros when a
+graph has fewer), so the vertex of action ``a`` is always row
+``layout.inputs + a``. Edge channels hold the edge ``src -> dst`` at
+``[channel, row(src), row(dst)]``; vertex channels hold vertex ``v`` on the
+diagonal ``[channel, row(v), row(v)]`` (no edge is a self-loop).
+
+Sizes are given as ``log(size) / log(size_scale)`` (clipped to 1), so ``0``
+means one value and ``1`` the size scale (by default the largest dense edge
+Jacobian the graph can have):
+
+====================  ======  ==============================================================
+channel               where   value
+====================  ======  ==============================================================
+``edge``              edges   1 where the edge exists
+``stored``            edges   log size of its stored value tensor (what memory counts)
+``dense``             edges   log size of its dense Jacobian, ``numel(dst) * numel(src)``
+``diagonal``          edges   log size of its Kronecker-delta part: the product of the sizes of
+                              labels shared by an output and an input axis (``n`` for
+                              elementwise ops on ``n`` values, 0 for a dense block)
+``vertex_size``       vertex  log of the vertex's number of values
+``eliminable``        vertex  1 for intermediates not yet eliminated: the action mask
+``input``             vertex  1 for inputs
+``output``            vertex  1 for outputs
+====================  ======  ==============================================================
+
+The kernels here keep an observation up to date as vertices are eliminated,
+touching only the edges an elimination changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from ccgym import kernels
+from ccgym.graph import Graph
+
+CHANNELS = ("edge", "stored", "dense", "diagonal", "vertex_size", "eliminable", "input", "output")
+EDGE, STORED, DENSE, DIAGONAL, VERTEX_SIZE, ELIMINABLE, INPUT, OUTPUT = range(len(CHANNELS))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Rows reserved for inputs, intermediates and outputs (and actions: one per intermediate row)."""
+
+    inputs: int
+    intermediates: int
+    outputs: int
+
+    @classmethod
+    def of(cls, graph: Graph) -> Layout:
+        """The layout that fits ``graph`` exactly."""
+        return cls(graph.num_inputs, graph.num_intermediates, graph.num_outputs)
+
+    @property
+    def num_vertices(self) -> int:
+        """Rows (and columns) of an observation."""
+        return self.inputs + self.intermediates + self.outputs
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Shape of an observation."""
+        return len(CHANNELS), self.num_vertices, self.num_vertices
+
+    def rows(self, graph: Graph) -> np.ndarray:
+        """Observation row of every vertex of ``graph``; ``ValueError`` if it does not fit."""
+        counts = (graph.num_inputs, graph.num_intermediates, graph.num_outputs)
+        room = (self.inputs, self.intermediates, self.outputs)
+        if any(count > space for count, space in zip(counts, room)):
+            raise ValueError(f"a graph with (inputs, intermediates, outputs) = {counts} does not fit the layout {room}")
+        starts = (0, self.inputs, self.inputs + self.intermediates)
+        return np.concatenate([start + np.arange(count) for start, count in zip(starts, counts)]).astype(np.int64)
+
+
+def inverse_log_scale(size_scale: int) -> float:
+    """``1 / log(size_scale)``, or 0 when every size is 1."""
+    return 1.0 / math.log(size_scale) if size_scale > 1 else 0.0
+
+
+def largest_jacobian_size(graph: Graph) -> int:
+    """Entries of the largest dense edge Jacobian that ``graph`` can have."""
+    return max(math.prod(v.shape) for v in graph.vertices) ** 2
+
+
+@njit(cache=True)
+def _log_ratio(size: int, inv_log_scale: float) -> float:
+    return min(math.log(size) * inv_log_scale, 1.0)
+
+
+@njit(cache=True)
+def _numel(shapes, v: int) -> int:
+    size = 1
+    for a in range(shapes.shape[1]):
+        size *= shapes[v, a]
+    return size
+
+
+@njit(cache=True)
+def _diagonal_size(code: int, shapes, ndims, dst: int, src: int) -> int:
+    """Product of the sizes of labels shared by an output axis and an input axis."""
+    n_dst = ndims[dst]
+    on_input = 0
+    for b in range(ndims[src]):
+        on_input |= 1 << kernels.axis_label(code, n_dst + b)
+    size = 1
+    seen = 0
+    for a in range(n_dst):
+        bit = 1 << kernels.axis_label(code, a)
+        if on_input & bit and not seen & bit:
+            seen |= bit
+            size *= shapes[dst, a]
+    return size
+
+
+@njit(cache=True)
+def _write_edge(obs, edges, shapes, ndims, src: int, dst: int, rows, inv_log_scale: float) -> None:
+    r = rows[src]
+    c = rows[dst]
+    code = edges[src, dst]
+    if code == kernels.NO_EDGE:
+        obs[EDGE, r, c] = 0.0
+        obs[STORED, r, c] = 0.0
+        obs[DENSE, r, c] = 0.0
+        obs[DIAGONAL, r, c] = 0.0
+        return
+    obs[EDGE, r, c] = 1.0
+    obs[STORED, r, c] = _log_ratio(kernels.edge_size(code, shapes, ndims, dst, src), inv_log_scale)
+    obs[DENSE, r, c] = _log_ratio(_numel(shapes, dst) * _numel(shapes, src), inv_log_scale)
+    obs[DIAGONAL, r, c] = _log_ratio(_diagonal_size(code, shapes, ndims, dst, src), inv_log_scale)
+
+
+@njit(cache=True)
+def encode(edges, shapes, ndims, num_inputs: int, eliminated, rows, inv_log_scale: float, obs) -> None:
+    """Write the observation of a state ``(edges, eliminated)`` into ``obs``."""
+    obs[:] = 0.0
+    n = edges.shape[0]
+    for src in range(n):
+        for dst in range(n):
+            if edges[src, dst] != kernels.NO_EDGE:
+                _write_edge(obs, edges, shapes, ndims, src, dst, rows, inv_log_scale)
+    for v in range(n):
+        r = rows[v]
+        obs[VERTEX_SIZE, r, r] = _log_ratio(_numel(shapes, v), inv_log_scale)
+        if v < num_inputs:
+            obs[INPUT, r, r] = 1.0
+        elif v < num_inputs + eliminated.shape[0]:
+            obs[ELIMINABLE, r, r] = 0.0 if eliminated[v - num_inputs] else 1.0
+        else:
+            obs[OUTPUT, r, r] = 1.0
+
+
+@njit(cache=True)
+def eliminate_and_update(edges, shapes, ndims, vertex: int, rows, inv_log_scale: float, obs):
+    """:func:`ccgym.kernels.eliminate` that also updates ``obs``; returns ``(mults, memory_change)``."""
+    n = edges.shape[0]
+    preds = np.empty(n, np.int64)
+    succs = np.empty(n, np.int64)
+    n_preds = 0
+    n_succs = 0
+    for v in range(n):
+        if edges[v, vertex] != kernels.NO_EDGE:
+            preds[n_preds] = v
+            n_preds += 1
+        if edges[vertex, v] != kernels.NO_EDGE:
+            succs[n_succs] = v
+            n_succs += 1
+    mults, memory_change = kernels.eliminate(edges, shapes, ndims, vertex)
+    for p in range(n_preds):
+        _write_edge(obs, edges, shapes, ndims, preds[p], vertex, rows, inv_log_scale)
+        for s in range(n_succs):
+            _write_edge(obs, edges, shapes, ndims, preds[p], succs[s], rows, inv_log_scale)
+    for s in range(n_succs):
+        _write_edge(obs, edges, shapes, ndims, vertex, succs[s], rows, inv_log_scale)
+    obs[ELIMINABLE, rows[vertex], rows[vertex]] = 0.0
+    return mults, memory_change
