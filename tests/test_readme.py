@@ -1,4 +1,4 @@
-"""The README's Python examples run as shown."""
+"""The README's Python examples run as shown, and print what the README says they print."""
 
 import re
 from pathlib import Path
@@ -6,9 +6,15 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).parent.parent / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+BLOCKS = re.findall(r"```python\n(.*?)```\n(?:\nprints `([^`]*)`)?", README.read_text(), flags=re.S)
 
 
-@pytest.mark.parametrize("code", BLOCKS, ids=[f"block{n}" for n in range(len(BLOCKS))])
-def test_readme_example_runs(code):
+@pytest.mark.parametrize(("code", "printed"), BLOCKS, ids=[f"block{n}" for n in range(len(BLOCKS))])
+def test_readme_example_runs(code, printed, capsys):
     exec(compile(code, str(README), "exec"), {})
+    if printed:
+        assert capsys.readouterr().out.strip() == printed
+
+
+def test_the_quick_start_states_its_output():
+    assert sum(bool(printed) for _, printed in BLOCKS) >= 1
