@@ -1,0 +1,230 @@
+"""A* over sets of eliminated vertices: the optimum of small graphs, or a proven lower bound.
+
+A search node is the *set* of intermediates eliminated so far (a bitmask, so at
+most 62 intermediates). This rests on the cost model's order-freeness
+(property 3): the state after a set, and so every later cost, does not depend
+on the order the set was eliminated in. The node's state is rebuilt by
+eliminating the set in index order; :func:`solve` first checks order-freeness
+on the graph at hand (:func:`baselines.order_free.check_order_free`) and
+refuses a graph where it fails.
+
+Guarantees: with the consistent bound of :mod:`baselines.exact.bounds`, the
+first time the cheapest open node costs at least the incumbent, the incumbent
+is optimal. At a time or node limit, the smallest ``g + h`` left open (or the
+incumbent, if smaller) is a proven lower bound: the optimal path always has an
+open node whose ``g + h`` does not exceed the optimum.
+
+Reductions, each keeping an optimal order reachable:
+
+- *upper-bound pruning*: a child whose ``g + h`` reaches the incumbent's cost is
+  dropped (it cannot lead to a cheaper order);
+- *chain rule* (scalar graphs only): if a vertex ``v`` left has exactly one
+  predecessor, which is an input or again a vertex with exactly one
+  predecessor, and so on up to an input, and likewise one successor in a chain
+  down to an output, then some optimal completion eliminates ``v`` next, and
+  only that child is generated. Proof: every path into (out of) ``v`` runs along
+  its chain, so after any further eliminations ``v`` still has exactly one
+  predecessor and one successor (the first vertex of each chain that is left)
+  and costs exactly 1. Eliminating ``v`` replaces ``v`` by that single vertex in
+  the predecessor (successor) set of every vertex it feeds (is fed by), so no
+  other vertex's ``|pred| * |succ|`` grows, now or after any later set of
+  eliminations. Moving ``v`` to the front of an optimal completion therefore
+  costs no more.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit, types
+from numba.typed import Dict, List
+
+import ccgym
+from baselines import state
+from baselines.exact.bounds import product_weights, root_bound, vertex_bounds
+from baselines.exact.solution import Solution
+from baselines.order_free import check_order_free
+from ccgym import kernels
+
+MAX_INTERMEDIATES = 62
+_CHUNK = 2000  # node expansions between time checks
+
+
+@njit(cache=True)
+def _single_chain(adjacent, v: int, upward: bool, num_inputs: int, first_output: int) -> bool:
+    """Whether ``v`` has one predecessor (successor), that one too, and so on to an input (output)."""
+    n = adjacent.shape[0]
+    u = v
+    while True:
+        count = 0
+        nxt = -1
+        for w in range(n):
+            if adjacent[w, u] if upward else adjacent[u, w]:
+                count += 1
+                nxt = w
+        if count != 1:
+            return False
+        if (upward and nxt < num_inputs) or (not upward and nxt >= first_output):
+            return True
+        u = nxt
+
+
+@njit(cache=True)
+def _chain_vertex(edges, num_inputs: int, eliminated) -> int:
+    """Lowest intermediate the chain rule applies to, or -1."""
+    adjacent = edges != kernels.NO_EDGE
+    first_output = num_inputs + eliminated.shape[0]
+    for a in range(eliminated.shape[0]):
+        v = num_inputs + a
+        if (
+            not eliminated[a]
+            and _single_chain(adjacent, v, True, num_inputs, first_output)
+            and _single_chain(adjacent, v, False, num_inputs, first_output)
+        ):
+            return a
+    return -1
+
+
+@njit(cache=True)
+def _unpack(mask: int, n: int):
+    eliminated = np.zeros(n, np.bool_)
+    for a in range(n):
+        eliminated[a] = (mask >> a) & 1
+    return eliminated
+
+
+@njit(cache=True)
+def _trace_back(mask: int, parent, n: int, out) -> None:
+    """Write the order that reached ``mask`` (following parent actions) into ``out``."""
+    position = n
+    while mask != 0:
+        action = parent[mask]
+        position -= 1
+        out[position] = action
+        mask ^= 1 << action
+
+
+@njit(cache=True)
+def _search(
+    edges0,
+    shapes,
+    ndims,
+    num_inputs,
+    n,
+    scalar,
+    weights,
+    heap,
+    g_best,
+    parent,
+    closed,
+    upper,
+    best_order,
+    max_expansions,
+    max_nodes,
+):
+    """Run A* for at most ``max_expansions`` expansions; returns ``(finished, upper)``.
+
+    ``finished`` means the incumbent (``best_order``, cost ``upper``) is optimal.
+    """
+    full = (1 << n) - 1
+    for _ in range(max_expansions):
+        if len(heap) == 0:
+            return True, upper
+        f, neg_g, mask = heapq.heappop(heap)
+        if f >= upper:
+            return True, upper
+        g = -neg_g
+        if g != g_best[mask] or (mask in closed and closed[mask] == g):
+            continue
+        edges = edges0.copy()
+        eliminated = _unpack(mask, n)
+        state.eliminate_set(edges, shapes, ndims, num_inputs, eliminated)
+        bounds = vertex_bounds(edges, num_inputs, n, eliminated, weights)
+        h = bounds.sum()
+        if g + h > f:  # pushed with its parent's estimate: queue it again at its own bound
+            heapq.heappush(heap, (g + h, neg_g, mask))
+            continue
+        closed[mask] = g
+        forced = _chain_vertex(edges, num_inputs, eliminated) if scalar else -1
+        for a in range(n):
+            if eliminated[a] or (forced >= 0 and a != forced):
+                continue
+            g2 = g + kernels.elimination_cost(edges, shapes, ndims, num_inputs + a)
+            f2 = g2 + h - bounds[a]
+            child = mask | (1 << a)
+            if f2 >= upper or (child in g_best and g_best[child] <= g2):
+                continue
+            g_best[child] = g2
+            parent[child] = a
+            if child == full:
+                _trace_back(child, parent, n, best_order)
+                upper = kernels.run_order(edges0, shapes, ndims, num_inputs, best_order)[0]  # at most g2
+            else:
+                heapq.heappush(heap, (f2, -g2, child))
+        if len(g_best) > max_nodes:
+            return False, upper
+    return False, upper
+
+
+def solve(
+    graph: ccgym.Graph,
+    incumbent: list[int],
+    seconds: float = 60.0,
+    max_nodes: int = 3_000_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> Solution:
+    """A* from the empty set, pruned by ``incumbent`` (any valid order, e.g. the best heuristic's).
+
+    Stops at ``seconds`` or ``max_nodes`` stored nodes and then returns the best
+    order found with a proven lower bound. ``progress(lower_bound, upper)`` is
+    called between chunks of expansions.
+    """
+    packed = graph.packed
+    n = packed.num_intermediates
+    if n > MAX_INTERMEDIATES:
+        raise ValueError(f"A* over sets handles at most {MAX_INTERMEDIATES} intermediates, the graph has {n}")
+    check_order_free(graph)
+    start = time.perf_counter()
+    scalar = bool((packed.ndims == 0).all())
+    best_order = np.asarray(ccgym.check_order(graph, incumbent), np.int64).copy()
+    upper = ccgym.cost(graph, incumbent).mults
+    weights = product_weights(packed.edges, packed.shapes, packed.ndims, packed.num_inputs, n)
+    heap = List([(root_bound(graph), 0, 0)])
+    g_best = Dict.empty(types.int64, types.int64)
+    g_best[0] = 0
+    parent = Dict.empty(types.int64, types.int64)
+    closed = Dict.empty(types.int64, types.int64)
+    finished = False
+    while not finished and time.perf_counter() - start < seconds and len(g_best) <= max_nodes:
+        finished, upper = _search(
+            packed.edges,
+            packed.shapes,
+            packed.ndims,
+            packed.num_inputs,
+            n,
+            scalar,
+            weights,
+            heap,
+            g_best,
+            parent,
+            closed,
+            upper,
+            best_order,
+            _CHUNK,
+            max_nodes,
+        )
+        if progress is not None:
+            progress(_lower_bound(heap, upper, finished), upper)
+    order = [int(a) for a in best_order]
+    mults = ccgym.cost(graph, order).mults
+    return Solution(order, mults, _lower_bound(heap, upper, finished), time.perf_counter() - start, "A*")
+
+
+def _lower_bound(heap: List, upper: int, finished: bool) -> int:
+    """Proven lower bound: the incumbent when finished, else the least ``g + h`` still open."""
+    if finished or len(heap) == 0:
+        return int(upper)
+    return int(min(upper, heap[0][0]))

@@ -1,0 +1,166 @@
+"""Admissible lower bounds on the cost of finishing an elimination.
+
+Whenever an intermediate ``v`` is eliminated, its predecessors separate the
+inputs from ``v`` and its successors separate ``v`` from the outputs (every
+path in the original graph survives elimination as a path through the vertices
+left). Elimination never creates a path, so a separator of a later state is a
+separator of the current one: the minimum vertex cut ``cut_in(v)`` between the
+inputs and ``v`` (inputs may be cut), and likewise ``cut_out(v)``, can only
+grow. Every product ``J[j,v] . J[v,i]`` costs at least one multiplication, so
+eliminating ``v`` at any later time costs at least ``cut_in(v) * cut_out(v)``
+products.
+
+Each of those products costs at least ``weight(v)`` multiplications: if every
+edge into ``v`` of the original graph carries the label of one of ``v``'s axes
+(as ``sin`` does), every path into ``v``, and so every edge into ``v`` in any
+later state (a join of path products, whose last edge is an original one),
+carries that axis too, since a product or a join carries a label class when a
+factor or a summand does; likewise for the edges out of ``v``. A product through
+``v`` then has a carried class holding that axis, and costs at least its size.
+``weight(v)`` is the largest such axis (1 if none; always 1 on scalar graphs).
+
+The sum of ``cut_in(v) * cut_out(v) * weight(v)`` over the intermediates left
+is a lower bound on the cost to go. It is consistent: one step costs at least
+the term it removes, and the other terms do not shrink.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ccgym import kernels
+
+
+@njit(cache=True)
+def _max_disjoint_paths(adjacent, is_source, alive, target: int, limit: int) -> int:
+    """Most paths from the sources to ``target`` that share no vertex but ``target`` (a min vertex cut).
+
+    ``adjacent[u, w]`` says ``u -> w``; only ``alive`` vertices take part, every
+    one but ``target`` with capacity one. Stops early at ``limit``.
+    """
+    n = adjacent.shape[0]
+    through = np.zeros(n, np.bool_)  # unit flow through a vertex
+    flow = np.zeros((n, n), np.int64)  # flow on edge u -> w
+    prev = np.empty(2 * n, np.int64)  # BFS tree over split nodes: 2u = u_in, 2u+1 = u_out
+    queue = np.empty(2 * n, np.int64)
+    paths = 0
+    while paths < limit:
+        prev[:] = -2
+        head = 0
+        tail = 0
+        for u in range(n):
+            if alive[u] and is_source[u] and u != target:
+                prev[2 * u] = -1
+                queue[tail] = 2 * u
+                tail += 1
+        found = False
+        while head < tail and not found:
+            node = queue[head]
+            head += 1
+            u = node // 2
+            if node % 2 == 0:  # u_in: through u, or back along an edge carrying flow into u
+                if not through[u] and prev[2 * u + 1] == -2:
+                    prev[2 * u + 1] = node
+                    queue[tail] = 2 * u + 1
+                    tail += 1
+                for w in range(n):
+                    if flow[w, u] > 0 and prev[2 * w + 1] == -2:
+                        prev[2 * w + 1] = node
+                        queue[tail] = 2 * w + 1
+                        tail += 1
+            else:  # u_out: along any edge, or back through u
+                if through[u] and prev[2 * u] == -2:
+                    prev[2 * u] = node
+                    queue[tail] = 2 * u
+                    tail += 1
+                for w in range(n):
+                    if alive[w] and adjacent[u, w] and prev[2 * w] == -2:
+                        prev[2 * w] = node
+                        if w == target:
+                            found = True
+                            break
+                        queue[tail] = 2 * w
+                        tail += 1
+        if not found:
+            break
+        node = 2 * target
+        while prev[node] != -1:
+            before = prev[node]
+            if before // 2 == node // 2:  # the split edge of one vertex
+                through[node // 2] = before % 2 == 0
+            elif before % 2 == 1:  # forward along u -> w
+                flow[before // 2, node // 2] += 1
+            else:  # backward: cancel flow on w -> u
+                flow[node // 2, before // 2] -= 1
+            node = before
+        paths += 1
+    return paths
+
+
+@njit(cache=True)
+def vertex_cuts(edges, num_inputs: int, num_intermediates: int, eliminated):
+    """``(cut_in, cut_out)`` of every intermediate left (0 for eliminated ones)."""
+    n = edges.shape[0]
+    adjacent = edges != kernels.NO_EDGE
+    backward = adjacent.T.copy()
+    alive = np.ones(n, np.bool_)
+    alive[num_inputs : num_inputs + num_intermediates] = ~eliminated
+    is_input = np.zeros(n, np.bool_)
+    is_input[:num_inputs] = True
+    is_output = np.zeros(n, np.bool_)
+    is_output[num_inputs + num_intermediates :] = True
+    cut_in = np.zeros(num_intermediates, np.int64)
+    cut_out = np.zeros(num_intermediates, np.int64)
+    for a in range(num_intermediates):
+        if eliminated[a]:
+            continue
+        v = num_inputs + a
+        n_preds = adjacent[:, v].sum()
+        n_succs = adjacent[v, :].sum()
+        cut_in[a] = n_preds if n_preds <= 1 else _max_disjoint_paths(adjacent, is_input, alive, v, n_preds)
+        cut_out[a] = n_succs if n_succs <= 1 else _max_disjoint_paths(backward, is_output, alive, v, n_succs)
+    return cut_in, cut_out
+
+
+@njit(cache=True)
+def _always_carried(edges, v: int, axis: int, incoming: bool, ndims) -> bool:
+    """Whether every original edge into (out of) ``v`` carries the label of ``v``'s ``axis``."""
+    n = edges.shape[0]
+    any_edge = False
+    for u in range(n):
+        code = edges[u, v] if incoming else edges[v, u]
+        if code == kernels.NO_EDGE:
+            continue
+        any_edge = True
+        position = axis if incoming else ndims[u] + axis  # the destination's axes come first
+        if not kernels.label_carried(code, kernels.axis_label(code, position)):
+            return False
+    return any_edge
+
+
+@njit(cache=True)
+def product_weights(edges, shapes, ndims, num_inputs: int, num_intermediates: int):
+    """``weight(v)`` of every intermediate, from the original graph's ``edges``."""
+    weights = np.ones(num_intermediates, np.int64)
+    for a in range(num_intermediates):
+        v = num_inputs + a
+        for axis in range(ndims[v]):
+            if _always_carried(edges, v, axis, True, ndims) or _always_carried(edges, v, axis, False, ndims):
+                weights[a] = max(weights[a], shapes[v, axis])
+    return weights
+
+
+@njit(cache=True)
+def vertex_bounds(edges, num_inputs: int, num_intermediates: int, eliminated, weights):
+    """``cut_in(v) * cut_out(v) * weight(v)`` for every intermediate left (0 for eliminated ones)."""
+    cut_in, cut_out = vertex_cuts(edges, num_inputs, num_intermediates, eliminated)
+    return cut_in * cut_out * weights
+
+
+def root_bound(graph) -> int:
+    """The lower bound on the optimum of a whole graph: the sum of the terms of all its intermediates."""
+    packed = graph.packed
+    edges, eliminated = packed.initial_state()
+    weights = product_weights(edges, packed.shapes, packed.ndims, packed.num_inputs, packed.num_intermediates)
+    return int(vertex_bounds(edges, packed.num_inputs, packed.num_intermediates, eliminated, weights).sum())

@@ -1,0 +1,60 @@
+"""The methods the leaderboard can run, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ccgym
+from baselines import exact, heuristics, search
+from baselines.budget import Budget
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A method's order, and a proven lower bound on the optimum if it has one."""
+
+    order: list[int]
+    lower_bound: int | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    """A named way to choose an order; ``seeded``/``budgeted`` say whether it uses a seed and a budget."""
+
+    name: str
+    run: Callable[[ccgym.Graph, int, Budget | None], Outcome]
+    seeded: bool
+    budgeted: bool
+
+
+def _heuristic(name: str, fn: Callable[[ccgym.Graph], list[int]]) -> Method:
+    return Method(name, lambda graph, seed, budget: Outcome(fn(graph)), seeded=False, budgeted=False)
+
+
+def _search(name: str, fn: Callable[[ccgym.Graph, Budget, int], list[int]]) -> Method:
+    return Method(name, lambda graph, seed, budget: Outcome(fn(graph, budget, seed)), seeded=True, budgeted=True)
+
+
+def _exact(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
+    if budget is None or budget.seconds is None:
+        raise ValueError("the exact solver needs a budget in seconds")
+    solution = exact.solve(graph, seconds=budget.seconds, seed=seed)
+    return Outcome(solution.order, solution.lower_bound)
+
+
+METHODS: dict[str, Method] = {
+    method.name: method
+    for method in (
+        _heuristic("forward", heuristics.forward),
+        _heuristic("reverse", heuristics.reverse),
+        _heuristic("markowitz", heuristics.markowitz),
+        _heuristic("vlr", heuristics.vlr),
+        _heuristic("greedy", heuristics.greedy),
+        Method("random", lambda graph, seed, budget: Outcome(heuristics.random_order(graph, seed)), True, False),
+        _search("random_search", search.random_search),
+        _search("annealing", search.annealing),
+        _search("beam", search.beam),
+        Method("exact", _exact, seeded=True, budgeted=True),
+    )
+}
