@@ -12,10 +12,9 @@ from pathlib import Path
 
 import ccgym
 from baselines.heuristics import markowitz
+from ccgym.markdown import replace_section
 from benchmarks_tasks import get, names
 
-BEGIN = "<!-- task-table:begin -->"
-END = "<!-- task-table:end -->"
 
 WHY_COUNTS_DIFFER = {
     "LIF": "PyTorch records (1 - alpha) and (1 - beta) as vertices of their own, and the spike, both an output and "
@@ -73,23 +72,13 @@ def markdown() -> str:
     return "\n".join(rows) + "\n\n" + "\n".join(notes) + "\n"
 
 
-def write_into(path: Path) -> None:
-    """Replace the text between the task-table markers of ``path``."""
-    text = path.read_text()
-    if BEGIN not in text or END not in text:
-        raise ValueError(f"{path} has no {BEGIN} ... {END} markers")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{BEGIN}\n{markdown()}{END}{tail}")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Print the table, or write it into a file's markers."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", type=Path, help="file whose task-table markers to fill")
     args = parser.parse_args(argv)
     if args.write:
-        write_into(args.write)
+        replace_section(args.write, "task-table", markdown())
     else:
         print(markdown())
     return 0
