@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PackedGraph:
-    """A graph's initial elimination state as arrays (see :mod:`ccgym.kernels`)."""
+    """A graph's initial elimination state as read-only arrays (see :mod:`ccgym.kernels`)."""
 
     edges: np.ndarray
     shapes: np.ndarray
@@ -40,4 +40,6 @@ def pack(graph: Graph) -> PackedGraph:
         ndims[v] = len(vertex.shape)
     for edge in graph.edges:
         edges[edge.src, edge.dst] = edge.structure.code
+    for array in (edges, shapes, ndims):
+        array.flags.writeable = False  # shared by every user of a cached graph: eliminate on copies
     return PackedGraph(edges, shapes, ndims, graph.num_inputs, graph.num_intermediates, graph.num_outputs)
