@@ -189,13 +189,16 @@ def _export(fn: Callable, inputs: list[torch.Tensor]) -> torch.export.ExportedPr
             raise
         except Exception as error:
             raise ValueError(f"torch.export could not trace the function: {error}") from error
-        decompositions = torch.export.default_decompositions()
+        decompositions = None  # built only when needed: it costs about 50 ms
         for _ in range(8):
             missing = {
                 node.target
                 for node in program.graph.nodes
                 if node.op == "call_function" and _needs_decomposition(node.target)
             }
+            if not missing:
+                break
+            decompositions = decompositions or torch.export.default_decompositions()
             table = {op: decompositions[op] for op in missing if op in decompositions}
             if not table:
                 break
