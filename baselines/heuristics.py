@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 import ccgym
-from baselines import state
 from ccgym import kernels
 
 _NEVER = np.iinfo(np.int64).max
@@ -27,20 +26,8 @@ def reverse(graph: ccgym.Graph) -> list[int]:
 
 
 def markowitz(graph: ccgym.Graph) -> list[int]:
-    """Minimal Markowitz degree: always eliminate the vertex of lowest ``|pred| * |succ|``.
-
-    Ties go to the lowest intermediate index.
-    """
-    packed = graph.packed
-    edges, eliminated = packed.initial_state()
-    order = []
-    for _ in range(packed.num_intermediates):
-        degrees = kernels.markowitz_degrees(edges, packed.num_inputs, eliminated)
-        action = int(np.argmin(np.where(eliminated, _NEVER, degrees)))
-        kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
-        eliminated[action] = True
-        order.append(action)
-    return order
+    """Minimal Markowitz degree (:func:`ccgym.markowitz_order`): lowest ``|pred| * |succ|`` first, ties to the lowest index."""
+    return ccgym.markowitz_order(graph)
 
 
 def vlr(graph: ccgym.Graph) -> list[int]:
@@ -57,10 +44,9 @@ def vlr(graph: ccgym.Graph) -> list[int]:
     edges, eliminated = packed.initial_state()
     order = []
     for _ in range(packed.num_intermediates):
-        degrees = kernels.markowitz_degrees(edges, packed.num_inputs, eliminated)
+        degrees = kernels.markowitz_degrees(packed, edges, eliminated)
         action = int(np.argmin(np.where(eliminated, _NEVER, degrees - offset)))
-        kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
-        eliminated[action] = True
+        kernels.step(packed, edges, eliminated, action)
         order.append(action)
     return order
 
@@ -76,13 +62,12 @@ def greedy(graph: ccgym.Graph) -> list[int]:
     edges, eliminated = packed.initial_state()
     order = []
     for _ in range(packed.num_intermediates):
-        costs = state.step_costs(edges, packed.shapes, packed.ndims, packed.num_inputs, eliminated)
+        costs = kernels.action_costs(packed, edges, eliminated)
         costs = np.where(eliminated, _NEVER, costs)
         tied = np.flatnonzero(costs == costs.min())
-        changes = [state.memory_change_of(edges, packed.shapes, packed.ndims, packed.num_inputs + a) for a in tied]
+        changes = [kernels.eliminate(packed, edges.copy(), packed.num_inputs + a)[1] for a in tied]
         action = int(tied[int(np.argmin(changes))])
-        kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
-        eliminated[action] = True
+        kernels.step(packed, edges, eliminated, action)
         order.append(action)
     return order
 

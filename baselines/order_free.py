@@ -2,8 +2,9 @@
 
 Cost model, property 3: the state after eliminating a set must not depend on
 the order. Set-based search (A*, dynamic programming, beam search with
-duplicate merging) rebuilds a set's state by eliminating it in index order, so
-it may only run on graphs where that gives the same edges as any other order.
+duplicate merging) rebuilds a set's state from its key by eliminating it in
+index order (:func:`ccgym.kernels.state_from_key`), so it may only run on
+graphs where that gives the same edges as any other order.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 import ccgym
-from baselines import state
 from ccgym import kernels
 
 
@@ -26,11 +26,11 @@ def check_order_free(graph: ccgym.Graph, trials: int = 20, seed: int = 0) -> Non
     rng = np.random.default_rng(seed)
     for _ in range(trials if n else 0):
         eliminated = rng.random(n) < rng.random()
-        by_index = packed.edges.copy()
-        state.eliminate_set(by_index, packed.shapes, packed.ndims, packed.num_inputs, eliminated)
+        by_index, rebuilt = packed.initial_state()
+        kernels.state_from_key(packed, kernels.state_key(eliminated), by_index, rebuilt)
         shuffled = packed.edges.copy()
         for action in rng.permutation(np.flatnonzero(eliminated)):
-            kernels.eliminate(shuffled, packed.shapes, packed.ndims, packed.num_inputs + int(action))
+            kernels.eliminate(packed, shuffled, packed.num_inputs + int(action))
         if not np.array_equal(by_index, shuffled):
             raise OrderDependentError(
                 f"eliminating {np.flatnonzero(eliminated).tolist()} in two orders gave different states; "

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import ccgym
-from baselines.heuristics import markowitz
 from ccgym.markdown import replace_section
 from benchmarks_tasks import get, names
 
@@ -61,7 +60,7 @@ def markdown() -> str:
     for name in names():
         task = get(name)
         graph = task.graph()
-        costs = [ccgym.cost(graph, order(graph)) for order in (ccgym.forward_order, ccgym.reverse_order, markowitz)]
+        costs = [ccgym.cost(graph, order(graph)) for order in (ccgym.forward_order, ccgym.reverse_order, ccgym.markowitz_order)]
         sizes = task.published["sizes"] if task.published else None
         rows.append(
             f"| {name} | {task.domain} | {graph.num_inputs} / {graph.num_intermediates} / {graph.num_outputs} | "

@@ -1,13 +1,35 @@
-"""ccgym: cross-country elimination of computational graphs as a reinforcement-learning benchmark."""
+"""ccgym: cross-country elimination of computational graphs as a reinforcement-learning benchmark.
 
-from ccgym.elimination import Cost, check_order, cost, forward_order, reverse_order
-from ccgym.envs import make_env  # registers the CCElim-* Gymnasium environments
-from ccgym.executor import execute
+``import ccgym`` loads only numpy and numba: the graph model and the costing of
+orders. The tracer and the executor (torch) load on first use of
+:func:`trace` or :func:`execute`; the environments (gymnasium) with
+``ccgym.envs``. When gymnasium is imported, with or after ccgym, the
+``CCElim-*`` ids are registered with it (:mod:`ccgym.registration`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ccgym.elimination import Cost, check_order, cost, forward_order, markowitz_order, reverse_order
+from ccgym.registration import register_when_gymnasium_loads
 from ccgym.graph import Edge, Graph, Vertex
 from ccgym.structure import Structure
-from ccgym.tracer import UnsupportedOperatorError, trace
+
+if TYPE_CHECKING:
+    from ccgym.envs import make_env
+    from ccgym.executor import execute
+    from ccgym.tracer import UnsupportedOperatorError, trace
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "trace": "ccgym.tracer",
+    "UnsupportedOperatorError": "ccgym.tracer",
+    "execute": "ccgym.executor",
+    "make_env": "ccgym.envs",
+}
 
 __all__ = [
     "Cost",
@@ -21,6 +43,19 @@ __all__ = [
     "execute",
     "forward_order",
     "make_env",
+    "markowitz_order",
     "reverse_order",
     "trace",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the torch- and gymnasium-backed parts of the API on first use."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ccgym' has no attribute {name!r}")
+
+
+register_when_gymnasium_loads()

@@ -29,6 +29,11 @@ def reverse_order(graph: Graph) -> list[int]:
     return list(range(graph.num_intermediates - 1, -1, -1))
 
 
+def markowitz_order(graph: Graph) -> list[int]:
+    """Minimal Markowitz: always eliminate the vertex of lowest ``|pred| * |succ|`` now, ties to the lowest index."""
+    return [int(a) for a in kernels.markowitz_order(graph.packed)]
+
+
 def check_order(graph: Graph, order: Sequence[int]) -> np.ndarray:
     """The order as an ``int64`` array; ``ValueError`` unless it is a permutation of the intermediates."""
     n = graph.num_intermediates
@@ -51,6 +56,5 @@ def check_order(graph: Graph, order: Sequence[int]) -> np.ndarray:
 def cost(graph: Graph, order: Sequence[int]) -> Cost:
     """Multiplications and peak memory of eliminating ``order`` on ``graph``."""
     array = check_order(graph, order)
-    packed = graph.packed
-    mults, peak = kernels.run_order(packed.edges, packed.shapes, packed.ndims, packed.num_inputs, array)
+    mults, peak = kernels.run_order(graph.packed, array)
     return Cost(int(mults), int(peak))

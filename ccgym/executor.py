@@ -45,7 +45,7 @@ def _decode(item, values: list[torch.Tensor], graph: Graph):
         if set(item) == {"vertex"}:
             return values[item["vertex"]]
         if set(item) == {"const"}:
-            return graph.constants[item["const"]]
+            return torch.from_numpy(graph.constants[item["const"]].copy())
         if set(item) == {"dtype"}:
             return getattr(torch, item["dtype"])
         return {k: _decode(v, values, graph) for k, v in item.items()}
@@ -109,7 +109,7 @@ class _Executor:
         """Add a Jacobian onto edge ``src -> dst`` (joining structures, no multiplications)."""
         if (src, dst) in self.edges:
             old_structure, old_value = self.edges[(src, dst)]
-            code = int(kernels.join(old_structure.code, structure.code, self.packed.shapes, self.packed.ndims, dst, src))
+            code = int(kernels.join(self.packed, old_structure.code, structure.code, dst, src))
             joined = self.structure(code, dst, src)
             value = embed(old_value, old_structure, joined) + embed(value, structure, joined)
             structure = joined
@@ -177,7 +177,7 @@ class _Executor:
             product = product * constant
             self.mults += product.numel()
 
-        code, _ = kernels.product(sa.code, sb.code, self.packed.shapes, self.packed.ndims, j, k, i)
+        code, _ = kernels.product(self.packed, sa.code, sb.code, j, k, i)
         structure = self.structure(int(code), j, i)
         _check_same_structure(structure, result_classes, set(carried), size)
         big = [d for d, c in enumerate(kept) if size[c] > 1]

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import torch
+import numpy as np
 
 from ccgym import kernels
-from ccgym.packing import PackedGraph, pack
+from ccgym.kernels import PackedGraph
+from ccgym.packing import pack
 from ccgym.structure import Structure
 
 FORMAT_NAME = "ccgym-graph"
@@ -58,7 +59,7 @@ class Graph:
 
     vertices: list[Vertex]
     edges: list[Edge]
-    constants: list[torch.Tensor] = field(default_factory=list)
+    constants: list[np.ndarray] = field(default_factory=list)
     output_container: str = "tuple"
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -217,12 +218,13 @@ def _validate(graph: Graph) -> None:
             raise ValueError(f"shape mismatch on edge {e.src} -> {e.dst}")
 
 
-def _tensor_to_json(tensor: torch.Tensor) -> dict:
-    return {"dtype": str(tensor.dtype).removeprefix("torch."), "shape": list(tensor.shape), "data": tensor.flatten().tolist()}
+def _tensor_to_json(array: np.ndarray) -> dict:
+    return {"dtype": array.dtype.name, "shape": list(array.shape), "data": array.ravel().tolist()}
 
 
-def _tensor_from_json(data: dict) -> torch.Tensor:
-    dtype = getattr(torch, data["dtype"], None)
-    if not isinstance(dtype, torch.dtype):
-        raise ValueError(f"unknown constant dtype {data['dtype']!r}")
-    return torch.tensor(data["data"], dtype=dtype).reshape(data["shape"])
+def _tensor_from_json(data: dict) -> np.ndarray:
+    try:
+        dtype = np.dtype(data["dtype"])
+    except TypeError as error:
+        raise ValueError(f"unknown constant dtype {data['dtype']!r}") from error
+    return np.array(data["data"], dtype=dtype).reshape(data["shape"])

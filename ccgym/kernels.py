@@ -1,23 +1,53 @@
-"""Numba kernels for structural vertex elimination.
+"""Numba kernels for structural vertex elimination, and the state API that searches build on.
 
-A graph is packed into flat arrays (see :func:`ccgym.packing.pack`):
+This module imports only numpy and numba: a search worker can use it without
+torch or gymnasium.
+
+**Packed graph.** A graph is one :class:`PackedGraph` (a ``NamedTuple``, so
+njit code takes it as a single argument); ``ccgym.Graph.packed`` builds it
+once and its arrays are read-only:
 
 - ``edges``: ``int64[V, V]``, ``edges[src, dst]`` is the structure code of the
-  edge ``src -> dst`` or :data:`NO_EDGE`;
+  edge ``src -> dst`` in the initial state, or :data:`NO_EDGE`;
 - ``shapes``: ``int64[V, MAX_NDIM]`` (padded with 1) and ``ndims``: ``int64[V]``;
 - vertices are numbered inputs first, then intermediates in topological order,
   then outputs, so action ``a`` eliminates vertex ``num_inputs + a``.
 
-A structure code packs a canonical labelled-Jacobian structure (see
-``shared/design/cost-model.md``) into one integer: bits ``4a .. 4a+3`` hold the
-label of axis ``a`` (the destination's axes first, then the source's), bits
-``32 + l`` say whether label ``l`` is carried by the value tensor. Canonical
-means: labels are numbered by first appearance over the axes, and every axis of
-size one has a label of its own that is not carried. Equal structures therefore
-have equal codes.
+**State.** An elimination state is ``edges`` (a writable ``int64[V, V]`` copy
+of the initial one, changed in place) and ``eliminated`` (``bool[n]`` over the
+actions). States are *order-free*: the edges after eliminating a set do not
+depend on the order, so a set is a complete description of a state.
+
+- one state: :func:`step` (eliminate an action and mark it), :func:`eliminate`
+  (a vertex; :func:`eliminate_touched` also reports the predecessors and
+  successors it joined), :func:`elimination_cost` (one action, no change) and
+  :func:`action_costs` (every action of a state in one call), :func:`memory`,
+  :func:`markowitz_degrees`, :func:`run_order`, :func:`markowitz_order`;
+- compact keys: :func:`state_key` packs ``eliminated`` into
+  ``uint64[key_words(n)]`` and :func:`state_from_key` rebuilds the state;
+- batches: a :class:`PackedBatch` holds ``B`` graphs padded to one vertex
+  layout (or one graph repeated without copying, :func:`repeat_graph`);
+  :func:`reset_batch`, :func:`step_batch` and :func:`action_costs_batch` work
+  on ``states[B, V, V]`` and ``eliminated[B, n]`` in one call.
+
+None of these allocates on the heap per product or per elimination; the
+kernels check nothing (legality is the caller's job: the envs enforce it).
+
+**Structure codes.** A code packs a canonical labelled-Jacobian structure (see
+``docs/cost-model.md``) into one integer: bits ``4a .. 4a+3`` hold the label of
+axis ``a`` (the destination's axes first, then the source's), bits ``32 + l``
+say whether label ``l`` is carried by the value tensor. Canonical means: labels
+are numbered by first appearance over the axes, and every axis of size one has
+a label of its own that is not carried. Equal structures have equal codes.
+
+While two codes are unified, their labels occupy 16 *slots* (the first code's
+labels ``0..7``, the second's ``8..15``); small maps over slots are kept in one
+integer, four bits per slot (:func:`_nibble`), so that nothing is allocated.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -25,8 +55,68 @@ from numba import njit
 MAX_NDIM = 4
 MAX_AXES = 2 * MAX_NDIM
 NO_EDGE = -1
-_CARRY_SHIFT = 32
-_SLOTS = 2 * MAX_AXES  # label slots while unifying two edges
+CARRY_SHIFT = 32
+_B_SLOTS = MAX_AXES  # slot of label l of the second code in a product
+_SLOTS = 2 * MAX_AXES
+
+
+class PackedGraph(NamedTuple):
+    """A graph's initial elimination state as read-only arrays."""
+
+    edges: np.ndarray  # int64[V, V], structure codes or NO_EDGE
+    shapes: np.ndarray  # int64[V, MAX_NDIM], padded with 1
+    ndims: np.ndarray  # int64[V]
+    num_inputs: int
+    num_intermediates: int
+    num_outputs: int
+
+    def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """A fresh ``(edges, eliminated)`` state, safe to modify."""
+        return self.edges.copy(), np.zeros(self.num_intermediates, np.bool_)
+
+
+class PackedBatch(NamedTuple):
+    """``B`` graphs with one vertex layout: the fields of :class:`PackedGraph` with a leading batch axis.
+
+    ``num_inputs`` and ``num_intermediates`` are those of the layout; a graph
+    with fewer has isolated padding vertices at the end of each block (its
+    padding actions are never legal and cost nothing). ``sizes[b]`` is graph
+    ``b``'s own ``(inputs, intermediates, outputs)``.
+    """
+
+    edges: np.ndarray  # int64[B, V, V]
+    shapes: np.ndarray  # int64[B, V, MAX_NDIM]
+    ndims: np.ndarray  # int64[B, V]
+    sizes: np.ndarray  # int64[B, 3]
+    num_inputs: int
+    num_intermediates: int
+    num_outputs: int
+
+
+def repeat_graph(graph: PackedGraph, batch_size: int) -> PackedBatch:
+    """``batch_size`` copies of one graph as a :class:`PackedBatch` (views: nothing is copied)."""
+    v = graph.edges.shape[0]
+    sizes = np.array([graph.num_inputs, graph.num_intermediates, graph.num_outputs], np.int64)
+    return PackedBatch(
+        np.broadcast_to(graph.edges, (batch_size, v, v)),
+        np.broadcast_to(graph.shapes, (batch_size, *graph.shapes.shape)),
+        np.broadcast_to(graph.ndims, (batch_size, v)),
+        np.broadcast_to(sizes, (batch_size, 3)),
+        graph.num_inputs,
+        graph.num_intermediates,
+        graph.num_outputs,
+    )
+
+
+@njit(cache=True)
+def graph_at(batch: PackedBatch, b: int) -> PackedGraph:
+    """Graph ``b`` of a batch, in the batch's layout."""
+    return PackedGraph(
+        batch.edges[b], batch.shapes[b], batch.ndims[b], batch.num_inputs, batch.num_intermediates, batch.num_outputs
+    )
+
+
+# ----------------------------------------------------------------------------- structure codes
 
 
 @njit(cache=True, inline="always")
@@ -38,69 +128,75 @@ def axis_label(code: int, axis: int) -> int:
 @njit(cache=True, inline="always")
 def label_carried(code: int, label: int) -> bool:
     """Whether the value tensor of a structure code carries ``label``."""
-    return ((code >> (_CARRY_SHIFT + label)) & 1) == 1
+    return ((code >> (CARRY_SHIFT + label)) & 1) == 1
+
+
+@njit(cache=True, inline="always")
+def _nibble(packed: int, index: int) -> int:
+    """Entry ``index`` (0..15) of sixteen 4-bit entries packed in one integer."""
+    return (packed >> (4 * index)) & 15
+
+
+@njit(cache=True, inline="always")
+def _with_nibble(packed: int, index: int, value: int) -> int:
+    """``packed`` with entry ``index`` set to ``value``."""
+    return (packed & ~(15 << (4 * index))) | (value << (4 * index))
+
+
+@njit(cache=True, inline="always")
+def _identity_slots() -> int:
+    """Sixteen slots, each its own parent."""
+    packed = 0
+    for slot in range(_SLOTS):
+        packed |= slot << (4 * slot)
+    return packed
+
+
+@njit(cache=True, inline="always")
+def _root(parents: int, slot: int) -> int:
+    while _nibble(parents, slot) != slot:
+        slot = _nibble(parents, slot)
+    return slot
+
+
+@njit(cache=True, inline="always")
+def _axis_size(graph: PackedGraph, dst: int, src: int, axis: int) -> int:
+    """Size of axis ``axis`` of the Jacobian ``d dst / d src`` (the destination's axes first)."""
+    n_dst = graph.ndims[dst]
+    return graph.shapes[dst, axis] if axis < n_dst else graph.shapes[src, axis - n_dst]
 
 
 @njit(cache=True)
-def canonical_code(raw_labels, raw_carried, sizes, n_axes: int) -> int:
-    """Canonical code of a structure given by arbitrary label ids.
-
-    ``raw_labels[a]`` is the id (``< len(raw_carried)``) of axis ``a``,
-    ``raw_carried[id]`` whether that id is carried, ``sizes[a]`` the axis size.
-    """
-    new_label = np.full(raw_carried.shape[0], -1, np.int64)
-    code = 0
-    next_label = 0
-    for a in range(n_axes):
-        raw = raw_labels[a]
-        if sizes[a] == 1:
-            label = next_label
-            next_label += 1
-        else:
-            if new_label[raw] < 0:
-                new_label[raw] = next_label
-                if raw_carried[raw]:
-                    code |= 1 << (_CARRY_SHIFT + next_label)
-                next_label += 1
-            label = new_label[raw]
-        code |= label << (4 * a)
-    return code
-
-
-@njit(cache=True)
-def _edge_axis_sizes(shapes, ndims, dst: int, src: int, out):
-    n_dst = ndims[dst]
-    for a in range(n_dst):
-        out[a] = shapes[dst, a]
-    for a in range(ndims[src]):
-        out[n_dst + a] = shapes[src, a]
-    return n_dst + ndims[src]
-
-
-@njit(cache=True)
-def edge_size(code: int, shapes, ndims, dst: int, src: int) -> int:
+def edge_size(graph: PackedGraph, code: int, dst: int, src: int) -> int:
     """Number of stored values of an edge: the product of its carried labels' sizes."""
     size = 1
     seen = 0
-    n_dst = ndims[dst]
-    for a in range(n_dst + ndims[src]):
+    for a in range(graph.ndims[dst] + graph.ndims[src]):
         label = axis_label(code, a)
         if label_carried(code, label) and not (seen >> label) & 1:
             seen |= 1 << label
-            size *= shapes[dst, a] if a < n_dst else shapes[src, a - n_dst]
+            size *= _axis_size(graph, dst, src, a)
     return size
 
 
-@njit(cache=True)
-def _find(parent, x: int) -> int:
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
+@njit(cache=True, inline="always")
+def _canonical_label(label_of: int, assigned: int, next_label: int, raw: int, carried: int, code: int):
+    """Canonical label of raw label ``raw`` (first appearance gets ``next_label``).
+
+    Returns ``(label, label_of, assigned, next_label, code)`` with the maps and
+    the code's carried bit updated.
+    """
+    if not (assigned >> raw) & 1:
+        assigned |= 1 << raw
+        label_of = _with_nibble(label_of, raw, next_label)
+        if (carried >> raw) & 1:
+            code |= 1 << (CARRY_SHIFT + next_label)
+        next_label += 1
+    return _nibble(label_of, raw), label_of, assigned, next_label, code
 
 
 @njit(cache=True)
-def product(code_a: int, code_b: int, shapes, ndims, j: int, k: int, i: int):
+def product(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int):
     """Structure and multiplication count of ``J[j,k] . J[k,i]``.
 
     ``code_a`` is the edge ``k -> j``, ``code_b`` the edge ``i -> k``. Labels of
@@ -108,68 +204,80 @@ def product(code_a: int, code_b: int, shapes, ndims, j: int, k: int, i: int):
     carried label classes, plus one multiplication per result value when
     classes that neither value tensor carries are summed out.
     """
-    nd_j = ndims[j]
-    nd_k = ndims[k]
-    nd_i = ndims[i]
+    nd_j = graph.ndims[j]
+    nd_k = graph.ndims[k]
+    nd_i = graph.ndims[i]
     if nd_j + nd_k + nd_i == 0:
         return 0, 1
-    parent = np.arange(_SLOTS)
-    size = np.ones(_SLOTS, np.int64)
-    for a in range(nd_j):
-        size[axis_label(code_a, a)] = shapes[j, a]
+    parents = _identity_slots()
     for a in range(nd_k):
-        la = axis_label(code_a, nd_j + a)
-        lb = MAX_AXES + axis_label(code_b, a)
-        size[la] = shapes[k, a]
-        size[lb] = shapes[k, a]
-        ra = _find(parent, la)
-        rb = _find(parent, lb)
-        if ra != rb:
-            parent[rb] = ra
-    for a in range(nd_i):
-        size[MAX_AXES + axis_label(code_b, nd_k + a)] = shapes[i, a]
-
-    carried = np.zeros(_SLOTS, np.bool_)
+        root_a = _root(parents, axis_label(code_a, nd_j + a))
+        root_b = _root(parents, _B_SLOTS + axis_label(code_b, a))
+        if root_a != root_b:
+            parents = _with_nibble(parents, root_b, root_a)
+    carried = 0
     for label in range(MAX_AXES):
         if label_carried(code_a, label):
-            carried[_find(parent, label)] = True
+            carried |= 1 << _root(parents, label)
         if label_carried(code_b, label):
-            carried[_find(parent, MAX_AXES + label)] = True
-
-    n_result = nd_j + nd_i
-    raw = np.empty(MAX_AXES, np.int64)
-    result_sizes = np.empty(MAX_AXES, np.int64)
-    on_result = np.zeros(_SLOTS, np.bool_)
+            carried |= 1 << _root(parents, _B_SLOTS + label)
+    on_result = 0
     for a in range(nd_j):
-        root = _find(parent, axis_label(code_a, a))
-        raw[a] = root
-        result_sizes[a] = shapes[j, a]
-        on_result[root] = True
+        on_result |= 1 << _root(parents, axis_label(code_a, a))
     for a in range(nd_i):
-        root = _find(parent, MAX_AXES + axis_label(code_b, nd_k + a))
-        raw[nd_j + a] = root
-        result_sizes[nd_j + a] = shapes[i, a]
-        on_result[root] = True
+        on_result |= 1 << _root(parents, _B_SLOTS + axis_label(code_b, nd_k + a))
 
+    # every class has an axis of j, k or i; visit each class once
     mults = 1
     result_values = 1
     summed_constant = 1
-    for root in range(_SLOTS):
-        if parent[root] != root:
+    seen = 0
+    for a in range(nd_j + nd_k + nd_i):
+        if a < nd_j:
+            root = _root(parents, axis_label(code_a, a))
+            size = graph.shapes[j, a]
+        elif a < nd_j + nd_k:
+            root = _root(parents, axis_label(code_a, a))
+            size = graph.shapes[k, a - nd_j]
+        else:
+            root = _root(parents, _B_SLOTS + axis_label(code_b, a - nd_j))
+            size = graph.shapes[i, a - nd_j - nd_k]
+        if (seen >> root) & 1:
             continue
-        if carried[root]:
-            mults *= size[root]
-            if on_result[root]:
-                result_values *= size[root]
-        elif not on_result[root]:
-            summed_constant *= size[root]
+        seen |= 1 << root
+        if (carried >> root) & 1:
+            mults *= size
+            if (on_result >> root) & 1:
+                result_values *= size
+        elif not (on_result >> root) & 1:
+            summed_constant *= size
     if summed_constant > 1:
         mults += result_values
-    return canonical_code(raw, carried, result_sizes, n_result), mults
+
+    code = 0
+    label_of = 0
+    assigned = 0
+    next_label = 0
+    for a in range(nd_j + nd_i):
+        if a < nd_j:
+            root = _root(parents, axis_label(code_a, a))
+            size = graph.shapes[j, a]
+        else:
+            root = _root(parents, _B_SLOTS + axis_label(code_b, nd_k + a - nd_j))
+            size = graph.shapes[i, a - nd_j]
+        if size == 1:
+            label = next_label
+            next_label += 1
+        else:
+            label, label_of, assigned, next_label, code = _canonical_label(
+                label_of, assigned, next_label, root, carried, code
+            )
+        code |= label << (4 * a)
+    return code, mults
 
 
 @njit(cache=True)
-def join(code_x: int, code_y: int, shapes, ndims, dst: int, src: int) -> int:
+def join(graph: PackedGraph, code_x: int, code_y: int, dst: int, src: int) -> int:
     """Structure of the sum of two Jacobians of the same edge.
 
     Label groups (sets of axes sharing a label) that both structures have are
@@ -177,128 +285,179 @@ def join(code_x: int, code_y: int, shapes, ndims, dst: int, src: int) -> int:
     """
     if code_x == code_y:
         return code_x
-    sizes = np.empty(MAX_AXES, np.int64)
-    n_axes = _edge_axis_sizes(shapes, ndims, dst, src, sizes)
-    group_x = np.zeros(MAX_AXES, np.int64)
-    group_y = np.zeros(MAX_AXES, np.int64)
+    n_axes = graph.ndims[dst] + graph.ndims[src]
+    groups_x = 0  # axis bitmask of each label, 8 bits per label
+    groups_y = 0
     for a in range(n_axes):
-        group_x[axis_label(code_x, a)] |= 1 << a
-        group_y[axis_label(code_y, a)] |= 1 << a
-    raw = np.empty(MAX_AXES, np.int64)
-    carried = np.zeros(_SLOTS, np.bool_)
+        groups_x |= 1 << (8 * axis_label(code_x, a) + a)
+        groups_y |= 1 << (8 * axis_label(code_y, a) + a)
+    kept = 0  # labels of x whose group y has too
+    carried = 0  # over raw labels: x's labels 0..7, a dense axis a is MAX_AXES + a
     for a in range(n_axes):
         lx = axis_label(code_x, a)
         ly = axis_label(code_y, a)
-        if group_x[lx] == group_y[ly]:
-            raw[a] = lx
-            carried[lx] = label_carried(code_x, lx) or label_carried(code_y, ly)
+        if ((groups_x >> (8 * lx)) & 255) == ((groups_y >> (8 * ly)) & 255):
+            kept |= 1 << lx
+            if label_carried(code_x, lx) or label_carried(code_y, ly):
+                carried |= 1 << lx
         else:
-            raw[a] = MAX_AXES + a
-            carried[MAX_AXES + a] = True
-    return canonical_code(raw, carried, sizes, n_axes)
+            carried |= 1 << (MAX_AXES + a)
+    code = 0
+    label_of = 0
+    assigned = 0
+    next_label = 0
+    for a in range(n_axes):
+        lx = axis_label(code_x, a)
+        raw = lx if (kept >> lx) & 1 else MAX_AXES + a
+        if _axis_size(graph, dst, src, a) == 1:
+            label = next_label
+            next_label += 1
+        else:
+            label, label_of, assigned, next_label, code = _canonical_label(
+                label_of, assigned, next_label, raw, carried, code
+            )
+        code |= label << (4 * a)
+    return code
+
+
+# ----------------------------------------------------------------------------- one state
 
 
 @njit(cache=True)
-def memory(edges, shapes, ndims) -> int:
+def memory(graph: PackedGraph, edges) -> int:
     """Stored values over all edges of a state."""
     total = 0
     n = edges.shape[0]
     for src in range(n):
-        for dst in range(n):
+        for dst in range(src + 1, n):
             code = edges[src, dst]
             if code != NO_EDGE:
-                total += edge_size(code, shapes, ndims, dst, src)
+                total += edge_size(graph, code, dst, src)
     return total
 
 
 @njit(cache=True)
-def elimination_cost(edges, shapes, ndims, k: int) -> int:
-    """Multiplications that eliminating vertex ``k`` would cost now (no change)."""
+def elimination_cost(graph: PackedGraph, edges, vertex: int) -> int:
+    """Multiplications that eliminating ``vertex`` would cost now (the state is not changed)."""
     n = edges.shape[0]
     mults = 0
-    for i in range(n):
-        code_b = edges[i, k]
+    for i in range(vertex):
+        code_b = edges[i, vertex]
         if code_b == NO_EDGE:
             continue
-        for j in range(n):
-            code_a = edges[k, j]
+        for j in range(vertex + 1, n):
+            code_a = edges[vertex, j]
             if code_a != NO_EDGE:
-                mults += product(code_a, code_b, shapes, ndims, j, k, i)[1]
+                mults += product(graph, code_a, code_b, j, vertex, i)[1]
     return mults
 
 
 @njit(cache=True)
-def eliminate(edges, shapes, ndims, k: int):
-    """Eliminate vertex ``k`` in place; returns ``(mults, memory_change)``."""
+def _accumulate(graph: PackedGraph, edges, i: int, vertex: int, j: int):
+    """``J[j,i] += J[j,vertex] . J[vertex,i]`` in place; returns ``(mults, memory_change)``."""
+    code, mults = product(graph, edges[vertex, j], edges[i, vertex], j, vertex, i)
+    change = 0
+    old = edges[i, j]
+    if old != NO_EDGE:
+        change -= edge_size(graph, old, j, i)
+        code = join(graph, old, code, j, i)
+    change += edge_size(graph, code, j, i)
+    edges[i, j] = code
+    return mults, change
+
+
+@njit(cache=True)
+def _detach(graph: PackedGraph, edges, vertex: int) -> int:
+    """Remove every edge of ``vertex``; returns the change of stored values."""
+    change = 0
+    for i in range(vertex):
+        if edges[i, vertex] != NO_EDGE:
+            change -= edge_size(graph, edges[i, vertex], vertex, i)
+            edges[i, vertex] = NO_EDGE
+    for j in range(vertex + 1, edges.shape[0]):
+        if edges[vertex, j] != NO_EDGE:
+            change -= edge_size(graph, edges[vertex, j], j, vertex)
+            edges[vertex, j] = NO_EDGE
+    return change
+
+
+@njit(cache=True)
+def eliminate(graph: PackedGraph, edges, vertex: int):
+    """Eliminate ``vertex`` in place; returns ``(mults, memory_change)``."""
     n = edges.shape[0]
-    preds = np.empty(n, np.int64)
-    succs = np.empty(n, np.int64)
+    mults = 0
+    change = 0
+    for i in range(vertex):
+        if edges[i, vertex] == NO_EDGE:
+            continue
+        for j in range(vertex + 1, n):
+            if edges[vertex, j] != NO_EDGE:
+                m, c = _accumulate(graph, edges, i, vertex, j)
+                mults += m
+                change += c
+    return mults, change + _detach(graph, edges, vertex)
+
+
+@njit(cache=True)
+def eliminate_touched(graph: PackedGraph, edges, vertex: int, touched):
+    """:func:`eliminate` that also reports the vertices whose edges it changed.
+
+    Writes ``vertex``'s predecessors, then its successors, into ``touched``
+    (``int64[V]``); the edges that changed are ``pred -> succ`` for every pair
+    and those of ``vertex`` itself. Returns ``(mults, memory_change,
+    n_preds, n_succs)``.
+    """
     n_preds = 0
-    n_succs = 0
-    for v in range(n):
-        if edges[v, k] != NO_EDGE:
-            preds[n_preds] = v
+    for i in range(vertex):
+        if edges[i, vertex] != NO_EDGE:
+            touched[n_preds] = i
             n_preds += 1
-        if edges[k, v] != NO_EDGE:
-            succs[n_succs] = v
+    n_succs = 0
+    for j in range(vertex + 1, edges.shape[0]):
+        if edges[vertex, j] != NO_EDGE:
+            touched[n_preds + n_succs] = j
             n_succs += 1
     mults = 0
-    memory_change = 0
+    change = 0
     for p in range(n_preds):
-        i = preds[p]
-        code_b = edges[i, k]
         for s in range(n_succs):
-            j = succs[s]
-            code, m = product(edges[k, j], code_b, shapes, ndims, j, k, i)
+            m, c = _accumulate(graph, edges, touched[p], vertex, touched[n_preds + s])
             mults += m
-            old = edges[i, j]
-            if old != NO_EDGE:
-                memory_change -= edge_size(old, shapes, ndims, j, i)
-                code = join(old, code, shapes, ndims, j, i)
-            memory_change += edge_size(code, shapes, ndims, j, i)
-            edges[i, j] = code
-    for p in range(n_preds):
-        i = preds[p]
-        memory_change -= edge_size(edges[i, k], shapes, ndims, k, i)
-        edges[i, k] = NO_EDGE
-    for s in range(n_succs):
-        j = succs[s]
-        memory_change -= edge_size(edges[k, j], shapes, ndims, j, k)
-        edges[k, j] = NO_EDGE
-    return mults, memory_change
+            change += c
+    return mults, change + _detach(graph, edges, vertex), n_preds, n_succs
 
 
 @njit(cache=True)
-def run_order(edges, shapes, ndims, num_inputs: int, order):
-    """Eliminate ``order`` (action ids) on a copy; returns ``(mults, peak_memory)``."""
-    state = edges.copy()
-    current = memory(state, shapes, ndims)
-    peak = current
-    mults = 0
-    for a in range(order.shape[0]):
-        m, change = eliminate(state, shapes, ndims, num_inputs + order[a])
-        mults += m
-        current += change
-        if current > peak:
-            peak = current
-    return mults, peak
+def step(graph: PackedGraph, edges, eliminated, action: int):
+    """Eliminate action ``action`` and mark it in ``eliminated``; returns ``(mults, memory_change)``."""
+    eliminated[action] = True
+    return eliminate(graph, edges, graph.num_inputs + action)
 
 
 @njit(cache=True)
-def action_mask(eliminated):
-    """Legal actions: the intermediates not yet eliminated."""
-    return ~eliminated
+def action_costs_into(graph: PackedGraph, edges, eliminated, out) -> None:
+    """Write the multiplications of every action into ``out`` (-1 for eliminated ones)."""
+    for a in range(eliminated.shape[0]):
+        out[a] = -1 if eliminated[a] else elimination_cost(graph, edges, graph.num_inputs + a)
 
 
 @njit(cache=True)
-def markowitz_degrees(edges, num_inputs: int, eliminated):
-    """``|pred(v)| * |succ(v)|`` of every intermediate; -1 for eliminated ones."""
+def action_costs(graph: PackedGraph, edges, eliminated):
+    """Multiplications of eliminating each action next; -1 for eliminated ones."""
+    out = np.empty(eliminated.shape[0], np.int64)
+    action_costs_into(graph, edges, eliminated, out)
+    return out
+
+
+@njit(cache=True)
+def markowitz_degrees(graph: PackedGraph, edges, eliminated):
+    """``|pred(v)| * |succ(v)|`` of every action's vertex; -1 for eliminated ones."""
     n = edges.shape[0]
     degrees = np.full(eliminated.shape[0], -1, np.int64)
     for a in range(eliminated.shape[0]):
         if eliminated[a]:
             continue
-        v = num_inputs + a
+        v = graph.num_inputs + a
         n_preds = 0
         n_succs = 0
         for u in range(n):
@@ -311,6 +470,108 @@ def markowitz_degrees(edges, num_inputs: int, eliminated):
 
 
 @njit(cache=True)
-def copy_state(edges, eliminated):
-    """Independent copy of a search state ``(edges, eliminated)``."""
-    return edges.copy(), eliminated.copy()
+def markowitz_order(graph: PackedGraph):
+    """Minimal Markowitz: always eliminate the vertex of lowest ``|pred| * |succ|``, ties to the lowest action."""
+    edges = graph.edges.copy()
+    n = graph.num_intermediates
+    eliminated = np.zeros(n, np.bool_)
+    order = np.empty(n, np.int64)
+    for position in range(n):
+        degrees = markowitz_degrees(graph, edges, eliminated)
+        best = -1
+        for a in range(n):
+            if not eliminated[a] and (best < 0 or degrees[a] < degrees[best]):
+                best = a
+        step(graph, edges, eliminated, best)
+        order[position] = best
+    return order
+
+
+@njit(cache=True)
+def run_order(graph: PackedGraph, order):
+    """Eliminate ``order`` (action ids) on a copy of the initial state; returns ``(mults, peak_memory)``."""
+    edges = graph.edges.copy()
+    current = memory(graph, edges)
+    peak = current
+    mults = 0
+    for a in range(order.shape[0]):
+        m, change = eliminate(graph, edges, graph.num_inputs + order[a])
+        mults += m
+        current += change
+        peak = max(peak, current)
+    return mults, peak
+
+
+# ----------------------------------------------------------------------------- compact keys
+
+
+@njit(cache=True)
+def key_words(num_intermediates: int) -> int:
+    """Length of a state key: one 64-bit word per 64 actions (at least one)."""
+    return max(1, (num_intermediates + 63) // 64)
+
+
+@njit(cache=True)
+def state_key_into(eliminated, key) -> None:
+    """Write the eliminated set as a bitset into ``key`` (``uint64[key_words(n)]``)."""
+    key[:] = 0
+    for a in range(eliminated.shape[0]):
+        if eliminated[a]:
+            key[a // 64] |= np.uint64(1) << np.uint64(a % 64)
+
+
+@njit(cache=True)
+def state_key(eliminated):
+    """The eliminated set as a bitset ``uint64[key_words(n)]``: equal keys mean equal states."""
+    key = np.empty(key_words(eliminated.shape[0]), np.uint64)
+    state_key_into(eliminated, key)
+    return key
+
+
+@njit(cache=True)
+def state_from_key(graph: PackedGraph, key, edges, eliminated) -> int:
+    """Rebuild the state of a key into ``edges`` and ``eliminated`` (index order); returns its stored values."""
+    edges[:, :] = graph.edges
+    for a in range(eliminated.shape[0]):
+        eliminated[a] = ((key[a // 64] >> np.uint64(a % 64)) & np.uint64(1)) == np.uint64(1)
+        if eliminated[a]:
+            eliminate(graph, edges, graph.num_inputs + a)
+    return memory(graph, edges)
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+@njit(cache=True)
+def reset_batch(batch: PackedBatch, states, eliminated, which) -> None:
+    """Restore the initial state of every game ``b`` with ``which[b]``.
+
+    A graph's padding actions are marked eliminated, so they are never legal.
+    """
+    for b in range(states.shape[0]):
+        if not which[b]:
+            continue
+        states[b] = batch.edges[b]
+        eliminated[b] = False
+        eliminated[b, batch.sizes[b, 1] :] = True
+
+
+@njit(cache=True)
+def step_batch(batch: PackedBatch, states, eliminated, actions, active, mults, memory_change) -> None:
+    """Eliminate ``actions[b]`` in every game with ``active[b]``; writes ``mults[b]`` and ``memory_change[b]``.
+
+    Inactive games get zeros.
+    """
+    for b in range(states.shape[0]):
+        if active[b]:
+            mults[b], memory_change[b] = step(graph_at(batch, b), states[b], eliminated[b], actions[b])
+        else:
+            mults[b] = 0
+            memory_change[b] = 0
+
+
+@njit(cache=True)
+def action_costs_batch(batch: PackedBatch, states, eliminated, out) -> None:
+    """Write the cost of every action of every game into ``out[B, n]`` (-1 for illegal ones)."""
+    for b in range(states.shape[0]):
+        action_costs_into(graph_at(batch, b), states[b], eliminated[b], out[b])

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ccgym import kernels
+from ccgym.kernels import PackedGraph
 
 if TYPE_CHECKING:
     from ccgym.graph import Graph
 
 
-@dataclass(frozen=True)
-class PackedGraph:
-    """A graph's initial elimination state as read-only arrays (see :mod:`ccgym.kernels`)."""
-
-    edges: np.ndarray
-    shapes: np.ndarray
-    ndims: np.ndarray
-    num_inputs: int
-    num_intermediates: int
-    num_outputs: int
-
-    def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
-        """A fresh ``(edges, eliminated)`` state, safe to modify."""
-        return self.edges.copy(), np.zeros(self.num_intermediates, np.bool_)
-
-
 def pack(graph: Graph) -> PackedGraph:
-    """Flat arrays of a graph: structure codes, padded shapes and ranks."""
+    """Flat arrays of a graph: structure codes, padded shapes and ranks (read-only)."""
     n = graph.num_vertices
     edges = np.full((n, n), kernels.NO_EDGE, np.int64)
     shapes = np.ones((n, kernels.MAX_NDIM), np.int64)

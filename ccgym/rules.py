@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ccgym.structure import Structure, make_local
+from ccgym.structure import Structure, canonicalize
 
 COPY_OP = "ccgym.copy"
 AUTOGRAD_FUNCTION_OP = "ccgym.autograd_function"
@@ -394,3 +394,29 @@ SUPPORTED: dict[str, list[str]] = {
     "softmax": sorted(_SOFTMAXES),
     "custom": ["torch.autograd.Function with one tensor argument, elementwise (e.g. a spike with a surrogate)"],
 }
+
+
+def make_local(
+    raw_labels: list[int],
+    value_labels: list[int],
+    value: torch.Tensor,
+    out_shape: tuple[int, ...],
+    in_shape: tuple[int, ...],
+) -> tuple[Structure, torch.Tensor]:
+    """Canonical structure and value of a local Jacobian given with raw labels.
+
+    ``value`` is indexed by ``value_labels`` (one raw label per dimension).
+    Dimensions of size one are dropped: canonical structures carry no label of
+    size one.
+    """
+    if value.dim() != len(value_labels):
+        raise ValueError(f"value of shape {tuple(value.shape)} for labels {value_labels}")
+    structure, mapping = canonicalize(raw_labels, set(value_labels), out_shape, in_shape)
+    keep = [d for d, raw in enumerate(value_labels) if raw in mapping]
+    value = value.reshape([value.shape[d] for d in keep]) if len(keep) < value.dim() else value
+    kept_labels = [mapping[value_labels[d]] for d in keep]
+    permutation = sorted(range(len(kept_labels)), key=kept_labels.__getitem__)
+    value = value.permute(permutation) if permutation != list(range(len(permutation))) else value
+    if tuple(value.shape) != structure.value_shape:
+        raise ValueError(f"value of shape {tuple(value.shape)} does not fit structure {structure}")
+    return structure, value

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import torch
-
 from ccgym import kernels
 
 
@@ -44,7 +41,7 @@ class Structure:
         for axis, label in enumerate(self.labels):
             code |= label << (4 * axis)
         for label in self.carried:
-            code |= 1 << (kernels._CARRY_SHIFT + label)
+            code |= 1 << (kernels.CARRY_SHIFT + label)
         return code
 
     @classmethod
@@ -52,7 +49,7 @@ class Structure:
         """Decode a kernel structure code."""
         n_axes = len(out_shape) + len(in_shape)
         labels = tuple((code >> (4 * a)) & 15 for a in range(n_axes))
-        carried = tuple(sorted({lab for lab in labels if (code >> (kernels._CARRY_SHIFT + lab)) & 1}))
+        carried = tuple(sorted({lab for lab in labels if (code >> (kernels.CARRY_SHIFT + lab)) & 1}))
         return cls(labels, carried, tuple(out_shape), tuple(in_shape))
 
     @classmethod
@@ -79,40 +76,22 @@ def canonicalize(
     for raw, size in zip(raw_labels, sizes):
         if size_of.setdefault(raw, size) != size:
             raise ValueError(f"label {raw} is shared by axes of sizes {size_of[raw]} and {size}")
-    carried = np.zeros(max(len(ids), 1), np.bool_)
     for raw in raw_carried:
         if raw not in ids:
             raise ValueError(f"carried label {raw} is on no axis")
-        carried[ids[raw]] = True
-    code = kernels.canonical_code(
-        np.array([ids[r] for r in raw_labels] or [0], np.int64), carried, np.array(sizes or (1,), np.int64), len(sizes)
-    )
+    labels: list[int] = []  # numbered by first appearance
+    label_of: dict[int, int] = {}
+    carried = set()
+    for raw, size in zip(raw_labels, sizes):
+        if size == 1:  # an axis of size one gets a label of its own, never carried
+            labels.append(len(set(labels)))
+            continue
+        if raw not in label_of:
+            label_of[raw] = len(set(labels))
+            if raw in raw_carried:
+                carried.add(label_of[raw])
+        labels.append(label_of[raw])
+    code = Structure(tuple(labels), tuple(sorted(carried)), tuple(out_shape), tuple(in_shape)).code
     structure = Structure.from_code(code, tuple(out_shape), tuple(in_shape))
     mapping = {raw: structure.labels[raw_labels.index(raw)] for raw in ids if size_of[raw] > 1}
     return structure, mapping
-
-
-def make_local(
-    raw_labels: list[int],
-    value_labels: list[int],
-    value: torch.Tensor,
-    out_shape: tuple[int, ...],
-    in_shape: tuple[int, ...],
-) -> tuple[Structure, torch.Tensor]:
-    """Canonical structure and value of a local Jacobian given with raw labels.
-
-    ``value`` is indexed by ``value_labels`` (one raw label per dimension).
-    Dimensions of size one are dropped: canonical structures carry no label of
-    size one.
-    """
-    if value.dim() != len(value_labels):
-        raise ValueError(f"value of shape {tuple(value.shape)} for labels {value_labels}")
-    structure, mapping = canonicalize(raw_labels, set(value_labels), out_shape, in_shape)
-    keep = [d for d, raw in enumerate(value_labels) if raw in mapping]
-    value = value.reshape([value.shape[d] for d in keep]) if len(keep) < value.dim() else value
-    kept_labels = [mapping[value_labels[d]] for d in keep]
-    permutation = sorted(range(len(kept_labels)), key=kept_labels.__getitem__)
-    value = value.permute(permutation) if permutation != list(range(len(permutation))) else value
-    if tuple(value.shape) != structure.value_shape:
-        raise ValueError(f"value of shape {tuple(value.shape)} does not fit structure {structure}")
-    return structure, value

@@ -223,7 +223,7 @@ class _Builder:
         self.names = names
         self.container = container
         self.traced: list[_Traced] = []
-        self.constants: list[torch.Tensor] = []
+        self.constants: list[np.ndarray] = []
         self.env: dict[torch.fx.Node, object] = {}  # node -> vertex index (int wrapped) or constant value
 
     def build(self) -> Graph:
@@ -334,7 +334,7 @@ class _Builder:
             code = local.structure.code
             if src in preds:
                 src_shape = self.traced[src].vertex.shape
-                code = int(kernels.join(preds[src], code, *_pair_arrays(value.shape, src_shape), 0, 1))
+                code = int(kernels.join(_pair_graph(value.shape, src_shape), preds[src], code, 0, 1))
             preds[src] = code
         vertex = Vertex(node.name, "intermediate", tuple(value.shape), op, self._json_args(node_args), self._json_args(kwargs), source)
         return self._add(vertex, value, preds)
@@ -358,7 +358,7 @@ class _Builder:
                 return {"vertex": ref.index}
             return self._json_args(ref.value)
         if isinstance(item, torch.Tensor):
-            self.constants.append(item.detach().clone())
+            self.constants.append(item.detach().cpu().numpy().copy())
             return {"const": len(self.constants) - 1}
         if isinstance(item, dict):
             return {k: self._json_args(v) for k, v in item.items()}
@@ -436,12 +436,13 @@ def _renumber(item, index: dict[int, int]):
     return item
 
 
-def _pair_arrays(out_shape, in_shape) -> tuple[np.ndarray, np.ndarray]:
-    """Kernel shape arrays for a two-vertex graph: vertex 0 = out, vertex 1 = in."""
+def _pair_graph(out_shape, in_shape) -> kernels.PackedGraph:
+    """A two-vertex graph (vertex 0 = out, vertex 1 = in) whose shapes the structure kernels read."""
     shapes = np.ones((2, kernels.MAX_NDIM), np.int64)
     shapes[0, : len(out_shape)] = out_shape
     shapes[1, : len(in_shape)] = in_shape
-    return shapes, np.array([len(out_shape), len(in_shape)], np.int64)
+    no_edges = np.full((2, 2), kernels.NO_EDGE, np.int64)
+    return kernels.PackedGraph(no_edges, shapes, np.array([len(out_shape), len(in_shape)], np.int64), 0, 0, 0)
 
 
 def _identity_code(shape: tuple[int, ...]) -> int:

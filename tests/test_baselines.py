@@ -24,7 +24,7 @@ def replay_scores(graph, order, score):
         scores = score(edges, eliminated)
         left = np.flatnonzero(~eliminated)
         assert action == left[np.argmin(scores[left])]
-        kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
+        kernels.eliminate(packed, edges, packed.num_inputs + action)
         eliminated[action] = True
 
 
@@ -99,10 +99,10 @@ def test_greedy_takes_the_cheapest_step_then_the_least_memory(name):
         options = []
         for a in np.flatnonzero(~eliminated):
             trial = edges.copy()
-            mults, change = kernels.eliminate(trial, packed.shapes, packed.ndims, packed.num_inputs + a)
+            mults, change = kernels.eliminate(packed, trial, packed.num_inputs + a)
             options.append((mults, change, a))
         assert action == min(options)[2]
-        kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
+        kernels.eliminate(packed, edges, packed.num_inputs + action)
         eliminated[action] = True
 
 

@@ -45,7 +45,7 @@ def brute_force(graph: Graph) -> int:
     """The optimum by costing every order."""
     packed = graph.packed
     return min(
-        kernels.run_order(packed.edges, packed.shapes, packed.ndims, packed.num_inputs, np.array(order, np.int64))[0]
+        kernels.run_order(packed, np.array(order, np.int64))[0]
         for order in itertools.permutations(range(packed.num_intermediates))
     )
 
@@ -97,14 +97,14 @@ def test_every_step_costs_at_least_its_bound_term(program, seed, data):
     fn, shapes, _ = program
     graph = ccgym.trace(fn, *random_inputs(shapes, seed))
     packed = graph.packed
-    weights = product_weights(packed.edges, packed.shapes, packed.ndims, packed.num_inputs, packed.num_intermediates)
+    weights = product_weights(packed)
     edges, eliminated = packed.initial_state()
     for action in data.draw(st.permutations(range(packed.num_intermediates))):
-        terms = vertex_bounds(edges, packed.num_inputs, packed.num_intermediates, eliminated, weights)
-        mults, _ = kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
+        terms = vertex_bounds(packed, edges, eliminated, weights)
+        mults, _ = kernels.eliminate(packed, edges, packed.num_inputs + action)
         eliminated[action] = True
         assert mults >= terms[action]
-        later = vertex_bounds(edges, packed.num_inputs, packed.num_intermediates, eliminated, weights)
+        later = vertex_bounds(packed, edges, eliminated, weights)
         assert (later[~eliminated] >= terms[~eliminated]).all()
 
 
@@ -149,7 +149,7 @@ def test_cuts_are_minimum_vertex_separators(seed):
     graph = random_scalar_graph(200 + seed, max_intermediates=6)
     packed = graph.packed
     edges, eliminated = packed.initial_state()
-    cut_in, cut_out = vertex_cuts(edges, packed.num_inputs, packed.num_intermediates, eliminated)
+    cut_in, cut_out = vertex_cuts(packed, edges, eliminated)
     for a in range(packed.num_intermediates):
         v = packed.num_inputs + a
         assert cut_in[a] == min_separator(graph, v, upward=True)
@@ -164,6 +164,6 @@ def test_every_task_is_order_free(name):
 
 def test_order_dependence_is_refused(monkeypatch):
     graph = benchmarks_tasks.get("LIF").graph()
-    monkeypatch.setattr("baselines.order_free.state.eliminate_set", lambda edges, *args: edges.fill(0))
+    monkeypatch.setattr("baselines.order_free.kernels.state_from_key", lambda graph, key, edges, eliminated: edges.fill(0))
     with pytest.raises(OrderDependentError):
         check_order_free(graph)

@@ -48,9 +48,9 @@ def test_memory_is_the_values_the_executor_stores(traced):
         stored = []
         for n in range(len(order) + 1):
             if n:
-                ccgym.kernels.eliminate(edges, packed.shapes, packed.ndims, graph.intermediate_vertex(order[n - 1]))
+                ccgym.kernels.eliminate(packed, edges, graph.intermediate_vertex(order[n - 1]))
             state = partial_state(graph, order[:n], *inputs)
             stored.append(sum(value.numel() for _, value in state.values()))
-            assert ccgym.kernels.memory(edges, packed.shapes, packed.ndims) == stored[-1]
+            assert ccgym.kernels.memory(packed, edges) == stored[-1]
             assert {(s, d) for s, d in zip(*((edges != ccgym.kernels.NO_EDGE).nonzero()))} == set(state)
         assert ccgym.cost(graph, order).peak_memory == max(stored)

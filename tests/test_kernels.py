@@ -20,38 +20,27 @@ def test_mask_degrees_and_dry_run_follow_the_state(graph):
     edges, eliminated = packed.initial_state()
     rng = np.random.default_rng(0)
     for action in rng.permutation(graph.num_intermediates):
-        mask = kernels.action_mask(eliminated)
-        np.testing.assert_array_equal(mask, ~eliminated)
-        degrees = kernels.markowitz_degrees(edges, packed.num_inputs, eliminated)
+        degrees = kernels.markowitz_degrees(packed, edges, eliminated)
         vertex = packed.num_inputs + action
         n_preds = int((edges[:, vertex] != kernels.NO_EDGE).sum())
         n_succs = int((edges[vertex, :] != kernels.NO_EDGE).sum())
         assert degrees[action] == n_preds * n_succs
         assert (degrees[eliminated] == -1).all()
-        predicted = kernels.elimination_cost(edges, packed.shapes, packed.ndims, vertex)
-        before = kernels.memory(edges, packed.shapes, packed.ndims)
-        mults, change = kernels.eliminate(edges, packed.shapes, packed.ndims, vertex)
+        predicted = kernels.elimination_cost(packed, edges, vertex)
+        before = kernels.memory(packed, edges)
+        mults, change = kernels.eliminate(packed, edges, vertex)
         assert mults == predicted
-        assert kernels.memory(edges, packed.shapes, packed.ndims) == before + change
+        assert kernels.memory(packed, edges) == before + change
         assert (edges[:, vertex] == kernels.NO_EDGE).all() and (edges[vertex, :] == kernels.NO_EDGE).all()
         eliminated[action] = True
     assert eliminated.all()
-
-
-def test_copy_state_is_independent(graph):
-    edges, eliminated = graph.packed.initial_state()
-    copy_edges, copy_eliminated = kernels.copy_state(edges, eliminated)
-    kernels.eliminate(copy_edges, graph.packed.shapes, graph.packed.ndims, graph.num_inputs)
-    copy_eliminated[0] = True
-    np.testing.assert_array_equal(edges, graph.packed.edges)
-    assert not eliminated.any()
 
 
 def test_final_state_links_inputs_to_outputs_only(graph):
     packed = graph.packed
     edges, _ = packed.initial_state()
     for vertex in range(packed.num_inputs, packed.num_inputs + packed.num_intermediates):
-        kernels.eliminate(edges, packed.shapes, packed.ndims, vertex)
+        kernels.eliminate(packed, edges, vertex)
     src, dst = np.nonzero(edges != kernels.NO_EDGE)
     assert (src < packed.num_inputs).all()
     assert (dst >= packed.num_inputs + packed.num_intermediates).all()
@@ -72,11 +61,13 @@ def test_cost_model_table():
     assert transpose.labels == (0, 1, 1, 0)
 
 
-def _three_vertex_arrays(shape_j, shape_k, shape_i):
+def _three_vertex_graph(shape_j, shape_k, shape_i) -> kernels.PackedGraph:
+    """Vertices 0, 1, 2 of the given shapes and no edges: what the structure kernels read."""
     shapes = np.ones((3, kernels.MAX_NDIM), np.int64)
     for v, shape in enumerate((shape_j, shape_k, shape_i)):
         shapes[v, : len(shape)] = shape
-    return shapes, np.array([len(shape_j), len(shape_k), len(shape_i)], np.int64)
+    ndims = np.array([len(shape_j), len(shape_k), len(shape_i)], np.int64)
+    return kernels.PackedGraph(np.full((3, 3), kernels.NO_EDGE, np.int64), shapes, ndims, 0, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -94,20 +85,20 @@ def _three_vertex_arrays(shape_j, shape_k, shape_i):
     ids=["sum-of-sin", "sum-of-broadcast", "matrix-chain", "diagonal-chain"],
 )
 def test_product_counts(a, b, shapes, mults, values):
-    shape_arrays, ndims = _three_vertex_arrays(*shapes)
+    three = _three_vertex_graph(*shapes)
     sa = canonicalize(a[0], a[1], shapes[0], shapes[1])[0]
     sb = canonicalize(b[0], b[1], shapes[1], shapes[2])[0]
-    code, count = kernels.product(sa.code, sb.code, shape_arrays, ndims, 0, 1, 2)
+    code, count = kernels.product(three, sa.code, sb.code, 0, 1, 2)
     assert count == mults
     assert Structure.from_code(int(code), shapes[0], shapes[2]).value_shape == values
 
 
 def test_join_keeps_common_groups_and_densifies_the_rest():
-    shapes, ndims = _three_vertex_arrays((4,), (), (4,))
+    three = _three_vertex_graph((4,), (), (4,))
     diagonal = canonicalize([0, 0], {0}, (4,), (4,))[0]
     constant_diagonal = canonicalize([0, 0], set(), (4,), (4,))[0]
     broadcast = canonicalize([0, 1], {1}, (4,), (4,))[0]
-    same = Structure.from_code(int(kernels.join(diagonal.code, constant_diagonal.code, shapes, ndims, 0, 2)), (4,), (4,))
+    same = Structure.from_code(int(kernels.join(three, diagonal.code, constant_diagonal.code, 0, 2)), (4,), (4,))
     assert same == diagonal
-    mixed = Structure.from_code(int(kernels.join(diagonal.code, broadcast.code, shapes, ndims, 0, 2)), (4,), (4,))
+    mixed = Structure.from_code(int(kernels.join(three, diagonal.code, broadcast.code, 0, 2)), (4,), (4,))
     assert mixed == Structure.dense((4,), (4,))

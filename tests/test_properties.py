@@ -83,7 +83,7 @@ def test_state_after_a_set_does_not_depend_on_the_order(program, seed, data):
     for order in (first, second):
         edges = packed.edges.copy()
         for action in order:
-            kernels.eliminate(edges, packed.shapes, packed.ndims, graph.intermediate_vertex(action))
+            kernels.eliminate(packed, edges, graph.intermediate_vertex(action))
         states.append(edges)
     np.testing.assert_array_equal(states[0], states[1])
     a, b = partial_state(graph, first, *inputs), partial_state(graph, second, *inputs)

@@ -3,8 +3,8 @@
 A search node is the *set* of intermediates eliminated so far (a bitmask, so at
 most 62 intermediates). This rests on the cost model's order-freeness
 (property 3): the state after a set, and so every later cost, does not depend
-on the order the set was eliminated in. The node's state is rebuilt by
-eliminating the set in index order; :func:`solve` first checks order-freeness
+on the order the set was eliminated in. The node's state is rebuilt from
+its key (:func:`ccgym.kernels.state_from_key`); :func:`solve` first checks order-freeness
 on the graph at hand (:func:`baselines.order_free.check_order_free`) and
 refuses a graph where it fails.
 
@@ -43,7 +43,6 @@ from numba import njit, types
 from numba.typed import Dict, List
 
 import ccgym
-from baselines import state
 from baselines.exact.bounds import product_weights, root_bound, vertex_bounds
 from baselines.exact.solution import Solution
 from baselines.order_free import check_order_free
@@ -89,14 +88,6 @@ def _chain_vertex(edges, num_inputs: int, eliminated) -> int:
 
 
 @njit(cache=True)
-def _unpack(mask: int, n: int):
-    eliminated = np.zeros(n, np.bool_)
-    for a in range(n):
-        eliminated[a] = (mask >> a) & 1
-    return eliminated
-
-
-@njit(cache=True)
 def _trace_back(mask: int, parent, n: int, out) -> None:
     """Write the order that reached ``mask`` (following parent actions) into ``out``."""
     position = n
@@ -109,11 +100,7 @@ def _trace_back(mask: int, parent, n: int, out) -> None:
 
 @njit(cache=True)
 def _search(
-    edges0,
-    shapes,
-    ndims,
-    num_inputs,
-    n,
+    graph,
     scalar,
     weights,
     heap,
@@ -129,7 +116,11 @@ def _search(
 
     ``finished`` means the incumbent (``best_order``, cost ``upper``) is optimal.
     """
+    n = graph.num_intermediates
+    num_inputs = graph.num_inputs
     full = (1 << n) - 1
+    edges, eliminated = graph.edges.copy(), np.zeros(n, np.bool_)
+    key = np.zeros(1, np.uint64)
     for _ in range(max_expansions):
         if len(heap) == 0:
             return True, upper
@@ -139,10 +130,9 @@ def _search(
         g = -neg_g
         if g != g_best[mask] or (mask in closed and closed[mask] == g):
             continue
-        edges = edges0.copy()
-        eliminated = _unpack(mask, n)
-        state.eliminate_set(edges, shapes, ndims, num_inputs, eliminated)
-        bounds = vertex_bounds(edges, num_inputs, n, eliminated, weights)
+        key[0] = mask
+        kernels.state_from_key(graph, key, edges, eliminated)
+        bounds = vertex_bounds(graph, edges, eliminated, weights)
         h = bounds.sum()
         if g + h > f:  # pushed with its parent's estimate: queue it again at its own bound
             heapq.heappush(heap, (g + h, neg_g, mask))
@@ -152,7 +142,7 @@ def _search(
         for a in range(n):
             if eliminated[a] or (forced >= 0 and a != forced):
                 continue
-            g2 = g + kernels.elimination_cost(edges, shapes, ndims, num_inputs + a)
+            g2 = g + kernels.elimination_cost(graph, edges, num_inputs + a)
             f2 = g2 + h - bounds[a]
             child = mask | (1 << a)
             if f2 >= upper or (child in g_best and g_best[child] <= g2):
@@ -161,7 +151,7 @@ def _search(
             parent[child] = a
             if child == full:
                 _trace_back(child, parent, n, best_order)
-                upper = kernels.run_order(edges0, shapes, ndims, num_inputs, best_order)[0]  # at most g2
+                upper = kernels.run_order(graph, best_order)[0]  # at most g2
             else:
                 heapq.heappush(heap, (f2, -g2, child))
         if len(g_best) > max_nodes:
@@ -191,7 +181,7 @@ def solve(
     scalar = bool((packed.ndims == 0).all())
     best_order = np.asarray(ccgym.check_order(graph, incumbent), np.int64).copy()
     upper = ccgym.cost(graph, incumbent).mults
-    weights = product_weights(packed.edges, packed.shapes, packed.ndims, packed.num_inputs, n)
+    weights = product_weights(packed)
     heap = List([(root_bound(graph), 0, 0)])
     g_best = Dict.empty(types.int64, types.int64)
     g_best[0] = 0
@@ -200,11 +190,7 @@ def solve(
     finished = False
     while not finished and time.perf_counter() - start < seconds and len(g_best) <= max_nodes:
         finished, upper = _search(
-            packed.edges,
-            packed.shapes,
-            packed.ndims,
-            packed.num_inputs,
-            n,
+            packed,
             scalar,
             weights,
             heap,

@@ -99,9 +99,11 @@ def _max_disjoint_paths(adjacent, is_source, alive, target: int, limit: int) -> 
 
 
 @njit(cache=True)
-def vertex_cuts(edges, num_inputs: int, num_intermediates: int, eliminated):
-    """``(cut_in, cut_out)`` of every intermediate left (0 for eliminated ones)."""
+def vertex_cuts(graph: kernels.PackedGraph, edges, eliminated):
+    """``(cut_in, cut_out)`` of every intermediate left in state ``edges`` (0 for eliminated ones)."""
     n = edges.shape[0]
+    num_inputs = graph.num_inputs
+    num_intermediates = graph.num_intermediates
     adjacent = edges != kernels.NO_EDGE
     backward = adjacent.T.copy()
     alive = np.ones(n, np.bool_)
@@ -140,21 +142,23 @@ def _always_carried(edges, v: int, axis: int, incoming: bool, ndims) -> bool:
 
 
 @njit(cache=True)
-def product_weights(edges, shapes, ndims, num_inputs: int, num_intermediates: int):
-    """``weight(v)`` of every intermediate, from the original graph's ``edges``."""
-    weights = np.ones(num_intermediates, np.int64)
-    for a in range(num_intermediates):
-        v = num_inputs + a
-        for axis in range(ndims[v]):
-            if _always_carried(edges, v, axis, True, ndims) or _always_carried(edges, v, axis, False, ndims):
-                weights[a] = max(weights[a], shapes[v, axis])
+def product_weights(graph: kernels.PackedGraph):
+    """``weight(v)`` of every intermediate, from the original graph's edges."""
+    weights = np.ones(graph.num_intermediates, np.int64)
+    for a in range(graph.num_intermediates):
+        v = graph.num_inputs + a
+        for axis in range(graph.ndims[v]):
+            if _always_carried(graph.edges, v, axis, True, graph.ndims) or _always_carried(
+                graph.edges, v, axis, False, graph.ndims
+            ):
+                weights[a] = max(weights[a], graph.shapes[v, axis])
     return weights
 
 
 @njit(cache=True)
-def vertex_bounds(edges, num_inputs: int, num_intermediates: int, eliminated, weights):
+def vertex_bounds(graph: kernels.PackedGraph, edges, eliminated, weights):
     """``cut_in(v) * cut_out(v) * weight(v)`` for every intermediate left (0 for eliminated ones)."""
-    cut_in, cut_out = vertex_cuts(edges, num_inputs, num_intermediates, eliminated)
+    cut_in, cut_out = vertex_cuts(graph, edges, eliminated)
     return cut_in * cut_out * weights
 
 
@@ -162,5 +166,4 @@ def root_bound(graph) -> int:
     """The lower bound on the optimum of a whole graph: the sum of the terms of all its intermediates."""
     packed = graph.packed
     edges, eliminated = packed.initial_state()
-    weights = product_weights(edges, packed.shapes, packed.ndims, packed.num_inputs, packed.num_intermediates)
-    return int(vertex_bounds(edges, packed.num_inputs, packed.num_intermediates, eliminated, weights).sum())
+    return int(vertex_bounds(packed, edges, eliminated, product_weights(packed)).sum())

@@ -61,9 +61,7 @@ class _Model:
 
     def __init__(self, graph: ccgym.Graph) -> None:
         packed = graph.packed
-        weights = product_weights(
-            packed.edges, packed.shapes, packed.ndims, packed.num_inputs, packed.num_intermediates
-        )
+        weights = product_weights(packed)
         self.first = packed.num_inputs
         self.n = packed.num_intermediates
         self.adjacent = packed.edges != kernels.NO_EDGE
@@ -229,5 +227,5 @@ def _cuts(graph: ccgym.Graph) -> tuple[list[int], list[int]]:
     """Minimum input and output vertex cuts of every intermediate in the original graph."""
     packed = graph.packed
     edges, eliminated = packed.initial_state()
-    cut_in, cut_out = vertex_cuts(edges, packed.num_inputs, packed.num_intermediates, eliminated)
+    cut_in, cut_out = vertex_cuts(packed, edges, eliminated)
     return [int(c) for c in cut_in], [int(c) for c in cut_out]

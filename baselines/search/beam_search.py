@@ -28,40 +28,44 @@ DEFAULT_WIDTH = 64
 
 
 @njit(cache=True)
-def _pass(edges0, shapes, ndims, num_inputs: int, n: int, width: int, keys, seed: int):
+def _pass(graph, width: int, keys, seed: int):
     """One beam pass; returns ``(order, mults)`` of the cheapest complete order."""
     random_ties = seed >= 0
     if random_ties:
         np.random.seed(seed)
-    v = edges0.shape[0]
-    states = np.empty((width, v, v), np.int64)
-    states[0] = edges0
-    eliminated = np.zeros((width, n), np.bool_)
-    orders = np.zeros((width, n), np.int64)
+    n = graph.num_intermediates
+    v = graph.edges.shape[0]
+    # two generations of the beam, swapped after every depth
+    states = np.empty((2, width, v, v), np.int64)
+    eliminated = np.zeros((2, width, n), np.bool_)
+    orders = np.zeros((2, width, n), np.int64)
     spent = np.zeros(width, np.int64)
     hashes = np.zeros(width, np.uint64)
+    states[0, 0] = graph.edges
+    costs = np.empty((width, n), np.int64)
+    score = np.empty(width * n, np.int64)
+    tie = np.empty(width * n, np.float64)
+    parent = np.empty(width * n, np.int64)
+    action = np.empty(width * n, np.int64)
+    kept_parent = np.empty(width, np.int64)
+    kept_action = np.empty(width, np.int64)
+    kept_score = np.empty(width, np.int64)
+    kept_hash = np.empty(width, np.uint64)
     size = 1
+    now = 0
     for depth in range(n):
-        count = size * (n - depth)
-        score = np.empty(count, np.int64)
-        tie = np.empty(count, np.float64)
-        parent = np.empty(count, np.int64)
-        action = np.empty(count, np.int64)
-        c = 0
+        count = 0
         for p in range(size):
+            kernels.action_costs_into(graph, states[now, p], eliminated[now, p], costs[p])
             for a in range(n):
-                if eliminated[p, a]:
+                if eliminated[now, p, a]:
                     continue
-                score[c] = spent[p] + kernels.elimination_cost(states[p], shapes, ndims, num_inputs + a)
-                tie[c] = np.random.random() if random_ties else (p * n + a) / (size * n)
-                parent[c] = p
-                action[c] = a
-                c += 1
-        ranking = np.argsort(score + tie)  # ties lie in [0, 1)
-        kept_parent = np.empty(width, np.int64)
-        kept_action = np.empty(width, np.int64)
-        kept_score = np.empty(width, np.int64)
-        kept_hash = np.empty(width, np.uint64)
+                score[count] = spent[p] + costs[p, a]
+                tie[count] = np.random.random() if random_ties else (p * n + a) / (size * n)
+                parent[count] = p
+                action[count] = a
+                count += 1
+        ranking = np.argsort(score[:count] + tie[:count])  # ties lie in [0, 1)
         kept = 0
         for r in range(count):
             if kept == width:
@@ -79,22 +83,19 @@ def _pass(edges0, shapes, ndims, num_inputs: int, n: int, width: int, keys, seed
                 kept_score[kept] = score[k]
                 kept_hash[kept] = h
                 kept += 1
-        new_states = np.empty((width, v, v), np.int64)
-        new_eliminated = np.empty((width, n), np.bool_)
-        new_orders = np.empty((width, n), np.int64)
+        new = 1 - now
         for q in range(kept):
             p = kept_parent[q]
-            new_states[q] = states[p]
-            kernels.eliminate(new_states[q], shapes, ndims, num_inputs + kept_action[q])
-            new_eliminated[q] = eliminated[p]
-            new_eliminated[q, kept_action[q]] = True
-            new_orders[q] = orders[p]
-            new_orders[q, depth] = kept_action[q]
-        states, eliminated, orders = new_states, new_eliminated, new_orders
+            states[new, q] = states[now, p]
+            eliminated[new, q] = eliminated[now, p]
+            kernels.step(graph, states[new, q], eliminated[new, q], kept_action[q])
+            orders[new, q] = orders[now, p]
+            orders[new, q, depth] = kept_action[q]
+        now = new
         spent[:kept] = kept_score[:kept]
         hashes[:kept] = kept_hash[:kept]
         size = kept
-    return orders[0].copy(), spent[0]
+    return orders[now, 0].copy(), spent[0]
 
 
 def beam(graph: ccgym.Graph, budget: Budget, seed: int = 0, width: int = DEFAULT_WIDTH) -> list[int]:
@@ -115,7 +116,7 @@ def beam(graph: ccgym.Graph, budget: Budget, seed: int = 0, width: int = DEFAULT
             break
         tie_seed = -1 if current < width or best is None else int(seeds.spawn(1)[0].generate_state(1)[0] >> 1)
         started = meter.elapsed
-        order, mults = _pass(packed.edges, packed.shapes, packed.ndims, packed.num_inputs, n, current, keys, tie_seed)
+        order, mults = _pass(packed, current, keys, tie_seed)
         last_seconds = (meter.elapsed - started) * (2 if current < width else 1)
         meter.spend(current)
         if best_cost is None or mults < best_cost:

@@ -13,13 +13,13 @@ _CHUNK = 256
 
 
 @njit(cache=True)
-def _best_of(edges, shapes, ndims, num_inputs: int, n: int, count: int, seed: int, best, best_cost: int) -> int:
+def _best_of(graph, count: int, seed: int, best, best_cost: int) -> int:
     """Cost ``count`` random orders; keep the cheapest in ``best``; returns its cost."""
     np.random.seed(seed)
-    order = np.arange(n)
+    order = np.arange(graph.num_intermediates)
     for _ in range(count):
         np.random.shuffle(order)
-        mults = kernels.run_order(edges, shapes, ndims, num_inputs, order)[0]
+        mults = kernels.run_order(graph, order)[0]
         if mults < best_cost:
             best_cost = mults
             best[:] = order
@@ -41,8 +41,6 @@ def random_search(graph: ccgym.Graph, budget: Budget, seed: int = 0) -> list[int
         left = meter.left()
         count = _CHUNK if left is None else min(_CHUNK, left)
         chunk_seed = int(chunk_seeds.spawn(1)[0].generate_state(1)[0])
-        best_cost = _best_of(
-            packed.edges, packed.shapes, packed.ndims, packed.num_inputs, n, count, chunk_seed, best, best_cost
-        )
+        best_cost = _best_of(packed, count, chunk_seed, best, best_cost)
         meter.spend(count)
     return [int(a) for a in best]

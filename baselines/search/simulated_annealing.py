@@ -27,10 +27,7 @@ _COOLING = 1e-3
 
 @njit(cache=True)
 def _anneal(
-    edges,
-    shapes,
-    ndims,
-    num_inputs: int,
+    graph,
     order,
     cost: int,
     best,
@@ -59,7 +56,7 @@ def _anneal(
         else:
             candidate[j + 1 : i + 1] = order[j:i]
         candidate[j] = moved
-        mults = kernels.run_order(edges, shapes, ndims, num_inputs, candidate)[0]
+        mults = kernels.run_order(graph, candidate)[0]
         delta = mults - cost
         if delta <= 0 or np.random.random() < np.exp(-delta / temperature):
             order[:] = candidate
@@ -99,10 +96,7 @@ def annealing(graph: ccgym.Graph, budget: Budget, seed: int = 0) -> list[int]:
         t_to = t_start * (t_end / t_start) ** meter.progress
         chunk_seed = int(seeds.spawn(1)[0].generate_state(1)[0])
         cost, best_cost = _anneal(
-            packed.edges,
-            packed.shapes,
-            packed.ndims,
-            packed.num_inputs,
+            packed,
             order,
             cost,
             best,

@@ -1,14 +1,13 @@
 """Gymnasium environments for cross-country elimination.
 
-``import ccgym`` registers ``CCElim-<Task>-v0`` for every benchmark task and
-``CCElim-Random-v0`` (a new random graph at every reset); ``gym.make`` them,
-or build an environment over your own graph with :func:`make_env`.
+``CCElim-<Task>-v0`` for every benchmark task and ``CCElim-Random-v0`` (a new
+random graph at every reset) are registered with Gymnasium by ``import ccgym``
+(see :mod:`ccgym.registration`); ``gym.make`` them, or build an environment
+over your own graph with :func:`make_env`.
 """
 
 from ccgym.envs.cc_elim import CCElimEnv, make_env
 from ccgym.envs.random_env import RandomCCElimEnv
-from ccgym.envs.registration import RANDOM_ID, env_id, register_envs
+from ccgym.registration import RANDOM_ID, env_id
 
-register_envs()
-
-__all__ = ["RANDOM_ID", "CCElimEnv", "RandomCCElimEnv", "env_id", "make_env", "register_envs"]
+__all__ = ["RANDOM_ID", "CCElimEnv", "RandomCCElimEnv", "env_id", "make_env"]

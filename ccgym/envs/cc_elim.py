@@ -9,7 +9,6 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-import benchmarks_tasks
 from ccgym import kernels
 from ccgym.elimination import Cost
 from ccgym.envs import rendering
@@ -53,7 +52,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
     {"mults", "peak_memory"}}``) and ``ratios`` (this episode over each).
 
     Args:
-        graph: a :class:`ccgym.Graph`, or the name of a benchmark task.
+        graph: a :class:`ccgym.Graph` (``gym.make`` ids look a benchmark task's up by name).
         reward: ``"mults"``, ``"memory"`` or ``{term: weight}``.
         normalize: ``None``, ``"forward"``, ``"reverse"``, ``"markowitz"`` or
             ``"best"``: divide each term by that order's cost of the same kind.
@@ -73,7 +72,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
 
     def __init__(
         self,
-        graph: Graph | str,
+        graph: Graph,
         *,
         reward: str | Mapping[str, float] = "mults",
         normalize: str | None = None,
@@ -85,7 +84,8 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         size_scale: int | None = None,
         render_mode: str | None = None,
     ) -> None:
-        graph = benchmarks_tasks.get(graph).graph() if isinstance(graph, str) else graph
+        if not isinstance(graph, Graph):
+            raise TypeError(f"CCElimEnv takes a ccgym.Graph, got {type(graph).__name__}; use gym.make('CCElim-<Task>-v0') for a task")
         if graph.packed.num_intermediates == 0:
             raise ValueError("the graph has no intermediate vertices: there is nothing to eliminate")
         if illegal_action not in ILLEGAL_ACTIONS:
@@ -149,13 +149,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         action = int(action)
         packed = self._packed
         mults, memory_change = eliminate_and_update(
-            self._edges,
-            packed.shapes,
-            packed.ndims,
-            packed.num_inputs + action,
-            self._rows,
-            self._inv_log_scale,
-            self._obs,
+            packed, self._edges, packed.num_inputs + action, self._rows, self._inv_log_scale, self._touched, self._obs
         )
         self._mask[action] = False
         self._order.append(action)
@@ -193,10 +187,11 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         self._packed = packed
         self._rows = self.layout.rows(graph)
         self._initial_obs = obs = np.zeros(self.layout.shape, np.float32)
-        encode(edges, packed.shapes, packed.ndims, packed.num_inputs, eliminated, self._rows, self._inv_log_scale, obs)
+        encode(packed, edges, eliminated, self._rows, self._inv_log_scale, obs)
+        self._touched = np.empty(graph.num_vertices, np.int64)
         self._initial_mask = np.zeros(self.layout.intermediates, np.bool_)
         self._initial_mask[: packed.num_intermediates] = True
-        self._initial_memory = int(kernels.memory(packed.edges, packed.shapes, packed.ndims))
+        self._initial_memory = int(kernels.memory(packed, packed.edges))
         self.baselines = Baselines.of(graph)
         self._mults_coefficient, self._memory_coefficient = self.reward_function.coefficients(self.baselines)
 

@@ -95,19 +95,19 @@ def _log_ratio(size: int, inv_log_scale: float) -> float:
 
 
 @njit(cache=True)
-def _numel(shapes, v: int) -> int:
+def _numel(graph: kernels.PackedGraph, v: int) -> int:
     size = 1
-    for a in range(shapes.shape[1]):
-        size *= shapes[v, a]
+    for a in range(graph.ndims[v]):
+        size *= graph.shapes[v, a]
     return size
 
 
 @njit(cache=True)
-def _diagonal_size(code: int, shapes, ndims, dst: int, src: int) -> int:
+def _diagonal_size(graph: kernels.PackedGraph, code: int, dst: int, src: int) -> int:
     """Product of the sizes of labels shared by an output axis and an input axis."""
-    n_dst = ndims[dst]
+    n_dst = graph.ndims[dst]
     on_input = 0
-    for b in range(ndims[src]):
+    for b in range(graph.ndims[src]):
         on_input |= 1 << kernels.axis_label(code, n_dst + b)
     size = 1
     seen = 0
@@ -115,12 +115,12 @@ def _diagonal_size(code: int, shapes, ndims, dst: int, src: int) -> int:
         bit = 1 << kernels.axis_label(code, a)
         if on_input & bit and not seen & bit:
             seen |= bit
-            size *= shapes[dst, a]
+            size *= graph.shapes[dst, a]
     return size
 
 
 @njit(cache=True)
-def _write_edge(obs, edges, shapes, ndims, src: int, dst: int, rows, inv_log_scale: float) -> None:
+def _write_edge(graph: kernels.PackedGraph, edges, src: int, dst: int, rows, inv_log_scale: float, obs) -> None:
     r = rows[src]
     c = rows[dst]
     code = edges[src, dst]
@@ -131,52 +131,43 @@ def _write_edge(obs, edges, shapes, ndims, src: int, dst: int, rows, inv_log_sca
         obs[DIAGONAL, r, c] = 0.0
         return
     obs[EDGE, r, c] = 1.0
-    obs[STORED, r, c] = _log_ratio(kernels.edge_size(code, shapes, ndims, dst, src), inv_log_scale)
-    obs[DENSE, r, c] = _log_ratio(_numel(shapes, dst) * _numel(shapes, src), inv_log_scale)
-    obs[DIAGONAL, r, c] = _log_ratio(_diagonal_size(code, shapes, ndims, dst, src), inv_log_scale)
+    obs[STORED, r, c] = _log_ratio(kernels.edge_size(graph, code, dst, src), inv_log_scale)
+    obs[DENSE, r, c] = _log_ratio(_numel(graph, dst) * _numel(graph, src), inv_log_scale)
+    obs[DIAGONAL, r, c] = _log_ratio(_diagonal_size(graph, code, dst, src), inv_log_scale)
 
 
 @njit(cache=True)
-def encode(edges, shapes, ndims, num_inputs: int, eliminated, rows, inv_log_scale: float, obs) -> None:
+def encode(graph: kernels.PackedGraph, edges, eliminated, rows, inv_log_scale: float, obs) -> None:
     """Write the observation of a state ``(edges, eliminated)`` into ``obs``."""
     obs[:] = 0.0
     n = edges.shape[0]
     for src in range(n):
         for dst in range(n):
             if edges[src, dst] != kernels.NO_EDGE:
-                _write_edge(obs, edges, shapes, ndims, src, dst, rows, inv_log_scale)
+                _write_edge(graph, edges, src, dst, rows, inv_log_scale, obs)
     for v in range(n):
         r = rows[v]
-        obs[VERTEX_SIZE, r, r] = _log_ratio(_numel(shapes, v), inv_log_scale)
-        if v < num_inputs:
+        obs[VERTEX_SIZE, r, r] = _log_ratio(_numel(graph, v), inv_log_scale)
+        if v < graph.num_inputs:
             obs[INPUT, r, r] = 1.0
-        elif v < num_inputs + eliminated.shape[0]:
-            obs[ELIMINABLE, r, r] = 0.0 if eliminated[v - num_inputs] else 1.0
+        elif v < graph.num_inputs + eliminated.shape[0]:
+            obs[ELIMINABLE, r, r] = 0.0 if eliminated[v - graph.num_inputs] else 1.0
         else:
             obs[OUTPUT, r, r] = 1.0
 
 
 @njit(cache=True)
-def eliminate_and_update(edges, shapes, ndims, vertex: int, rows, inv_log_scale: float, obs):
-    """:func:`ccgym.kernels.eliminate` that also updates ``obs``; returns ``(mults, memory_change)``."""
-    n = edges.shape[0]
-    preds = np.empty(n, np.int64)
-    succs = np.empty(n, np.int64)
-    n_preds = 0
-    n_succs = 0
-    for v in range(n):
-        if edges[v, vertex] != kernels.NO_EDGE:
-            preds[n_preds] = v
-            n_preds += 1
-        if edges[vertex, v] != kernels.NO_EDGE:
-            succs[n_succs] = v
-            n_succs += 1
-    mults, memory_change = kernels.eliminate(edges, shapes, ndims, vertex)
+def eliminate_and_update(graph: kernels.PackedGraph, edges, vertex: int, rows, inv_log_scale: float, touched, obs):
+    """:func:`ccgym.kernels.eliminate` that also updates ``obs``; returns ``(mults, memory_change)``.
+
+    ``touched`` is scratch space of ``int64[V]``.
+    """
+    mults, memory_change, n_preds, n_succs = kernels.eliminate_touched(graph, edges, vertex, touched)
     for p in range(n_preds):
-        _write_edge(obs, edges, shapes, ndims, preds[p], vertex, rows, inv_log_scale)
+        _write_edge(graph, edges, touched[p], vertex, rows, inv_log_scale, obs)
         for s in range(n_succs):
-            _write_edge(obs, edges, shapes, ndims, preds[p], succs[s], rows, inv_log_scale)
+            _write_edge(graph, edges, touched[p], touched[n_preds + s], rows, inv_log_scale, obs)
     for s in range(n_succs):
-        _write_edge(obs, edges, shapes, ndims, vertex, succs[s], rows, inv_log_scale)
+        _write_edge(graph, edges, vertex, touched[n_preds + s], rows, inv_log_scale, obs)
     obs[ELIMINABLE, rows[vertex], rows[vertex]] = 0.0
     return mults, memory_change

@@ -31,7 +31,7 @@ def render_text(graph: Graph, edges: np.ndarray, eliminated: np.ndarray, summary
         action = str(v - graph.num_inputs) if status == "intermediate" else ""
         preds = int((edges[:, v] != kernels.NO_EDGE).sum())
         succs = int((edges[v] != kernels.NO_EDGE).sum())
-        cost = str(kernels.elimination_cost(edges, packed.shapes, packed.ndims, v)) if status == "intermediate" else ""
+        cost = str(kernels.elimination_cost(packed, edges, v)) if status == "intermediate" else ""
         lines.append(
             f"{action:>6}  {vertex.name[:24]:<24} {status:<12} {vertex.shape!s:<10} {preds:>5} {succs:>5} {cost:>9}"
         )

@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from baselines import heuristics  # a module, not its names: baselines imports ccgym
-from ccgym.elimination import Cost, cost, forward_order, reverse_order
+from ccgym.elimination import Cost, cost, forward_order, markowitz_order, reverse_order
 from ccgym.graph import Graph
 
 TERMS = ("mults", "memory")
@@ -43,7 +42,7 @@ class Baselines:
         return cls(
             cost(graph, forward_order(graph)),
             cost(graph, reverse_order(graph)),
-            cost(graph, heuristics.markowitz(graph)),
+            cost(graph, markowitz_order(graph)),
         )
 
     def as_dict(self) -> dict[str, dict[str, int]]:

@@ -1,4 +1,4 @@
-"""Environment steps per second next to the raw kernel step: ``python -m ccgym.envs.bench``.
+"""Environment steps per second next to the raw kernel step: ``python -m baselines.bench.envs``.
 
 A uniformly random masked policy eliminates the intermediates in a uniformly
 random order, so every loop replays the same pre-drawn random permutations:
@@ -26,7 +26,7 @@ import numpy as np
 import benchmarks_tasks
 from ccgym import kernels
 from ccgym.envs.cc_elim import CCElimEnv
-from ccgym.envs.registration import env_id
+from ccgym.registration import env_id
 from ccgym.graph import Graph
 
 
@@ -55,7 +55,7 @@ def kernel_episode(graph: Graph) -> Callable[[list[int]], None]:
     def run(order: list[int]) -> None:
         edges = packed.edges.copy()
         for action in order:
-            kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
+            kernels.eliminate(packed, edges, packed.num_inputs + action)
 
     return run
 

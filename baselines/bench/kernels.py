@@ -1,6 +1,6 @@
 """Speed of the elimination kernels, printed as JSON lines.
 
-    python -m ccgym.bench [--tasks RoeFlux3d Transformer] [--repeats 30]
+    python -m baselines.bench.kernels [--tasks RoeFlux3d Transformer] [--repeats 30]
 
 For each task: the warm-up (first call: JIT compile or on-disk cache load),
 the median time of one elimination inside the kernel, the median time of a
@@ -54,9 +54,9 @@ def warm_up_seconds() -> float:
     graph = ccgym.trace(lambda x: torch.sin(x) * x, torch.ones(2, dtype=torch.float64))
     packed = graph.packed
     start = time.perf_counter()
-    kernels.run_order(packed.edges, packed.shapes, packed.ndims, packed.num_inputs, np.arange(graph.num_intermediates))
-    kernels.markowitz_degrees(packed.edges, packed.num_inputs, np.zeros(graph.num_intermediates, np.bool_))
-    kernels.elimination_cost(packed.edges, packed.shapes, packed.ndims, packed.num_inputs)
+    kernels.run_order(packed, np.arange(graph.num_intermediates))
+    kernels.markowitz_degrees(packed, packed.edges, np.zeros(graph.num_intermediates, np.bool_))
+    kernels.elimination_cost(packed, packed.edges, packed.num_inputs)
     return time.perf_counter() - start
 
 
@@ -64,7 +64,7 @@ def bench_task(graph: ccgym.Graph, repeats: int) -> dict:
     """Kernel timings of one graph, and the plain-Python ratio."""
     packed = graph.packed
     order = np.array(ccgym.reverse_order(graph), np.int64)
-    args = (packed.edges, packed.shapes, packed.ndims, packed.num_inputs, order)
+    args = (packed, order)
     episode = _median_seconds(lambda: kernels.run_order(*args), repeats)
 
     step_times = []
@@ -72,7 +72,7 @@ def bench_task(graph: ccgym.Graph, repeats: int) -> dict:
         edges = packed.edges.copy()
         for action in order:
             start = time.perf_counter()
-            kernels.eliminate(edges, packed.shapes, packed.ndims, packed.num_inputs + action)
+            kernels.eliminate(packed, edges, packed.num_inputs + action)
             step_times.append(time.perf_counter() - start)
     with plain_python_kernels():
         python_episode = _median_seconds(lambda: kernels.run_order(*args), max(3, repeats // 10))
