@@ -42,11 +42,12 @@ def vlr(graph: ccgym.Graph) -> list[int]:
     indep, dep = dependence_counts(graph)
     offset = (indep * dep)[packed.num_inputs : packed.num_inputs + packed.num_intermediates]
     edges, eliminated = packed.initial_state()
+    touched = kernels.scratch(packed)
     order = []
     for _ in range(packed.num_intermediates):
         degrees = kernels.markowitz_degrees(packed, edges, eliminated)
         action = int(np.argmin(np.where(eliminated, _NEVER, degrees - offset)))
-        kernels.step(packed, edges, eliminated, action)
+        kernels.step(packed, edges, eliminated, action, touched)
         order.append(action)
     return order
 
@@ -60,6 +61,7 @@ def greedy(graph: ccgym.Graph) -> list[int]:
     """
     packed = graph.packed
     edges, eliminated = packed.initial_state()
+    touched = kernels.scratch(packed)
     order = []
     for _ in range(packed.num_intermediates):
         costs = kernels.action_costs(packed, edges, eliminated)
@@ -67,7 +69,7 @@ def greedy(graph: ccgym.Graph) -> list[int]:
         tied = np.flatnonzero(costs == costs.min())
         changes = [kernels.eliminate(packed, edges.copy(), packed.num_inputs + a)[1] for a in tied]
         action = int(tied[int(np.argmin(changes))])
-        kernels.step(packed, edges, eliminated, action)
+        kernels.step(packed, edges, eliminated, action, touched)
         order.append(action)
     return order
 

@@ -27,7 +27,7 @@ def check_order_free(graph: ccgym.Graph, trials: int = 20, seed: int = 0) -> Non
     for _ in range(trials if n else 0):
         eliminated = rng.random(n) < rng.random()
         by_index, rebuilt = packed.initial_state()
-        kernels.state_from_key(packed, kernels.state_key(eliminated), by_index, rebuilt)
+        kernels.state_from_key(packed, kernels.state_key(eliminated), by_index, rebuilt, kernels.scratch(packed))
         shuffled = packed.edges.copy()
         for action in rng.permutation(np.flatnonzero(eliminated)):
             kernels.eliminate(packed, shuffled, packed.num_inputs + int(action))

@@ -18,11 +18,13 @@ of the initial one, changed in place) and ``eliminated`` (``bool[n]`` over the
 actions). States are *order-free*: the edges after eliminating a set do not
 depend on the order, so a set is a complete description of a state.
 
-- one state: :func:`step` (eliminate an action and mark it), :func:`eliminate`
-  (a vertex; :func:`eliminate_touched` also reports the predecessors and
-  successors it joined), :func:`elimination_cost` (one action, no change) and
-  :func:`action_costs` (every action of a state in one call), :func:`memory`,
-  :func:`markowitz_degrees`, :func:`run_order`, :func:`markowitz_order`;
+- one state: :func:`step` (eliminate an action and mark it),
+  :func:`eliminate_touched` (eliminate a vertex and report the predecessors
+  and successors it joined), :func:`elimination_cost` (one action, no
+  change) and :func:`action_costs` / :func:`action_costs_into` (every action
+  of a state in one call), :func:`memory`, :func:`markowitz_degrees`,
+  :func:`run_order`, :func:`markowitz_order`; :func:`eliminate` is the
+  convenience form for code outside loops;
 - compact keys: :func:`state_key` packs ``eliminated`` into
   ``uint64[key_words(n)]`` and :func:`state_from_key` rebuilds the state;
 - batches: a :class:`PackedBatch` holds ``B`` graphs padded to one vertex
@@ -30,8 +32,10 @@ depend on the order, so a set is a complete description of a state.
   :func:`reset_batch`, :func:`step_batch` and :func:`action_costs_batch` work
   on ``states[B, V, V]`` and ``eliminated[B, n]`` in one call.
 
-None of these allocates on the heap per product or per elimination; the
-kernels check nothing (legality is the caller's job: the envs enforce it).
+Loops pass a scratch array (:func:`scratch`, ``int64[V]``, allocated once) to
+the functions that eliminate; then nothing allocates on the heap per product,
+per elimination or per step. The kernels check nothing (legality is the
+caller's job: the envs enforce it).
 
 **Structure codes.** A code packs a canonical labelled-Jacobian structure (see
 ``docs/cost-model.md``) into one integer: bits ``4a .. 4a+3`` hold the label of
@@ -133,14 +137,19 @@ def label_carried(code: int, label: int) -> bool:
 
 @njit(cache=True, inline="always")
 def _nibble(packed: int, index: int) -> int:
-    """Entry ``index`` (0..15) of sixteen 4-bit entries packed in one integer."""
-    return (packed >> (4 * index)) & 15
+    """Entry ``index`` (0..15) of sixteen 4-bit entries packed in one integer.
+
+    (``int`` is a no-op when compiled; as plain Python it keeps the arithmetic
+    on unbounded ints, as the compiled code's wrap-around 64-bit ints behave.)
+    """
+    return (int(packed) >> (4 * int(index))) & 15
 
 
 @njit(cache=True, inline="always")
 def _with_nibble(packed: int, index: int, value: int) -> int:
     """``packed`` with entry ``index`` set to ``value``."""
-    return (packed & ~(15 << (4 * index))) | (value << (4 * index))
+    shift = 4 * int(index)
+    return (int(packed) & ~(15 << shift)) | (int(value) << shift)
 
 
 @njit(cache=True, inline="always")
@@ -353,59 +362,15 @@ def elimination_cost(graph: PackedGraph, edges, vertex: int) -> int:
 
 
 @njit(cache=True)
-def _accumulate(graph: PackedGraph, edges, i: int, vertex: int, j: int):
-    """``J[j,i] += J[j,vertex] . J[vertex,i]`` in place; returns ``(mults, memory_change)``."""
-    code, mults = product(graph, edges[vertex, j], edges[i, vertex], j, vertex, i)
-    change = 0
-    old = edges[i, j]
-    if old != NO_EDGE:
-        change -= edge_size(graph, old, j, i)
-        code = join(graph, old, code, j, i)
-    change += edge_size(graph, code, j, i)
-    edges[i, j] = code
-    return mults, change
-
-
-@njit(cache=True)
-def _detach(graph: PackedGraph, edges, vertex: int) -> int:
-    """Remove every edge of ``vertex``; returns the change of stored values."""
-    change = 0
-    for i in range(vertex):
-        if edges[i, vertex] != NO_EDGE:
-            change -= edge_size(graph, edges[i, vertex], vertex, i)
-            edges[i, vertex] = NO_EDGE
-    for j in range(vertex + 1, edges.shape[0]):
-        if edges[vertex, j] != NO_EDGE:
-            change -= edge_size(graph, edges[vertex, j], j, vertex)
-            edges[vertex, j] = NO_EDGE
-    return change
-
-
-@njit(cache=True)
-def eliminate(graph: PackedGraph, edges, vertex: int):
-    """Eliminate ``vertex`` in place; returns ``(mults, memory_change)``."""
-    n = edges.shape[0]
-    mults = 0
-    change = 0
-    for i in range(vertex):
-        if edges[i, vertex] == NO_EDGE:
-            continue
-        for j in range(vertex + 1, n):
-            if edges[vertex, j] != NO_EDGE:
-                m, c = _accumulate(graph, edges, i, vertex, j)
-                mults += m
-                change += c
-    return mults, change + _detach(graph, edges, vertex)
-
-
-@njit(cache=True)
 def eliminate_touched(graph: PackedGraph, edges, vertex: int, touched):
-    """:func:`eliminate` that also reports the vertices whose edges it changed.
+    """Eliminate ``vertex`` in place, reporting the vertices whose edges changed.
 
-    Writes ``vertex``'s predecessors, then its successors, into ``touched``
-    (``int64[V]``); the edges that changed are ``pred -> succ`` for every pair
-    and those of ``vertex`` itself. Returns ``(mults, memory_change,
-    n_preds, n_succs)``.
+    ``touched`` (``int64[V]``, scratch the caller owns) receives ``vertex``'s
+    predecessors, then its successors; the edges that changed are ``pred ->
+    succ`` for every pair and those of ``vertex`` itself. Returns ``(mults,
+    memory_change, n_preds, n_succs)``. This is the allocation-free core of
+    every elimination (written out in one function: a call per product costs
+    more than the product).
     """
     n_preds = 0
     for i in range(vertex):
@@ -420,18 +385,54 @@ def eliminate_touched(graph: PackedGraph, edges, vertex: int, touched):
     mults = 0
     change = 0
     for p in range(n_preds):
-        for s in range(n_succs):
-            m, c = _accumulate(graph, edges, touched[p], vertex, touched[n_preds + s])
+        i = touched[p]
+        code_b = edges[i, vertex]
+        for s in range(n_preds, n_preds + n_succs):
+            j = touched[s]
+            code, m = product(graph, edges[vertex, j], code_b, j, vertex, i)
             mults += m
-            change += c
-    return mults, change + _detach(graph, edges, vertex), n_preds, n_succs
+            old = edges[i, j]
+            if old != NO_EDGE:
+                change -= edge_size(graph, old, j, i)
+                code = join(graph, old, code, j, i)
+            change += edge_size(graph, code, j, i)
+            edges[i, j] = code
+    for p in range(n_preds):
+        i = touched[p]
+        change -= edge_size(graph, edges[i, vertex], vertex, i)
+        edges[i, vertex] = NO_EDGE
+    for s in range(n_preds, n_preds + n_succs):
+        j = touched[s]
+        change -= edge_size(graph, edges[vertex, j], j, vertex)
+        edges[vertex, j] = NO_EDGE
+    return mults, change, n_preds, n_succs
 
 
 @njit(cache=True)
-def step(graph: PackedGraph, edges, eliminated, action: int):
-    """Eliminate action ``action`` and mark it in ``eliminated``; returns ``(mults, memory_change)``."""
+def scratch(graph: PackedGraph):
+    """Scratch space for :func:`eliminate_touched` and :func:`step`: ``int64[V]``."""
+    return np.empty(graph.edges.shape[0], np.int64)
+
+
+@njit(cache=True)
+def eliminate(graph: PackedGraph, edges, vertex: int):
+    """Eliminate ``vertex`` in place; returns ``(mults, memory_change)``.
+
+    A convenience that allocates its scratch; loops call :func:`eliminate_touched`.
+    """
+    mults, change, _, _ = eliminate_touched(graph, edges, vertex, scratch(graph))
+    return mults, change
+
+
+@njit(cache=True)
+def step(graph: PackedGraph, edges, eliminated, action: int, touched):
+    """Eliminate action ``action`` and mark it in ``eliminated``; returns ``(mults, memory_change)``.
+
+    ``touched`` is scratch from :func:`scratch` (see :func:`eliminate_touched`).
+    """
     eliminated[action] = True
-    return eliminate(graph, edges, graph.num_inputs + action)
+    mults, change, _, _ = eliminate_touched(graph, edges, graph.num_inputs + action, touched)
+    return mults, change
 
 
 @njit(cache=True)
@@ -476,13 +477,14 @@ def markowitz_order(graph: PackedGraph):
     n = graph.num_intermediates
     eliminated = np.zeros(n, np.bool_)
     order = np.empty(n, np.int64)
+    touched = scratch(graph)
     for position in range(n):
         degrees = markowitz_degrees(graph, edges, eliminated)
         best = -1
         for a in range(n):
             if not eliminated[a] and (best < 0 or degrees[a] < degrees[best]):
                 best = a
-        step(graph, edges, eliminated, best)
+        step(graph, edges, eliminated, best, touched)
         order[position] = best
     return order
 
@@ -491,11 +493,12 @@ def markowitz_order(graph: PackedGraph):
 def run_order(graph: PackedGraph, order):
     """Eliminate ``order`` (action ids) on a copy of the initial state; returns ``(mults, peak_memory)``."""
     edges = graph.edges.copy()
+    touched = scratch(graph)
     current = memory(graph, edges)
     peak = current
     mults = 0
     for a in range(order.shape[0]):
-        m, change = eliminate(graph, edges, graph.num_inputs + order[a])
+        m, change, _, _ = eliminate_touched(graph, edges, graph.num_inputs + order[a], touched)
         mults += m
         current += change
         peak = max(peak, current)
@@ -529,14 +532,16 @@ def state_key(eliminated):
 
 
 @njit(cache=True)
-def state_from_key(graph: PackedGraph, key, edges, eliminated) -> int:
-    """Rebuild the state of a key into ``edges`` and ``eliminated`` (index order); returns its stored values."""
+def state_from_key(graph: PackedGraph, key, edges, eliminated, touched) -> None:
+    """Rebuild the state of a key into ``edges`` and ``eliminated`` (eliminating the set in index order).
+
+    ``touched`` is scratch from :func:`scratch`.
+    """
     edges[:, :] = graph.edges
     for a in range(eliminated.shape[0]):
         eliminated[a] = ((key[a // 64] >> np.uint64(a % 64)) & np.uint64(1)) == np.uint64(1)
         if eliminated[a]:
-            eliminate(graph, edges, graph.num_inputs + a)
-    return memory(graph, edges)
+            eliminate_touched(graph, edges, graph.num_inputs + a, touched)
 
 
 # ----------------------------------------------------------------------------- batches
@@ -557,14 +562,14 @@ def reset_batch(batch: PackedBatch, states, eliminated, which) -> None:
 
 
 @njit(cache=True)
-def step_batch(batch: PackedBatch, states, eliminated, actions, active, mults, memory_change) -> None:
+def step_batch(batch: PackedBatch, states, eliminated, actions, active, mults, memory_change, touched) -> None:
     """Eliminate ``actions[b]`` in every game with ``active[b]``; writes ``mults[b]`` and ``memory_change[b]``.
 
-    Inactive games get zeros.
+    Inactive games get zeros. ``touched`` is scratch of ``int64[V]``.
     """
     for b in range(states.shape[0]):
         if active[b]:
-            mults[b], memory_change[b] = step(graph_at(batch, b), states[b], eliminated[b], actions[b])
+            mults[b], memory_change[b] = step(graph_at(batch, b), states[b], eliminated[b], actions[b], touched)
         else:
             mults[b] = 0
             memory_change[b] = 0

@@ -164,6 +164,6 @@ def test_every_task_is_order_free(name):
 
 def test_order_dependence_is_refused(monkeypatch):
     graph = benchmarks_tasks.get("LIF").graph()
-    monkeypatch.setattr("baselines.order_free.kernels.state_from_key", lambda graph, key, edges, eliminated: edges.fill(0))
+    monkeypatch.setattr("baselines.order_free.kernels.state_from_key", lambda graph, key, edges, eliminated, touched: edges.fill(0))
     with pytest.raises(OrderDependentError):
         check_order_free(graph)

@@ -19,8 +19,9 @@ def random_states(packed: kernels.PackedGraph, count: int, seed: int):
     rng = np.random.default_rng(seed)
     for _ in range(count):
         edges, eliminated = packed.initial_state()
+        touched = kernels.scratch(packed)
         for action in rng.permutation(packed.num_intermediates)[: rng.integers(packed.num_intermediates + 1)]:
-            kernels.step(packed, edges, eliminated, int(action))
+            kernels.step(packed, edges, eliminated, int(action), touched)
         yield edges, eliminated
 
 
@@ -31,10 +32,9 @@ def test_a_state_is_rebuilt_from_its_key(task):
     for edges, eliminated in random_states(packed, 8, seed=1):
         key = kernels.state_key(eliminated)
         assert key.dtype == np.uint64 and key.shape == (kernels.key_words(packed.num_intermediates),)
-        stored = kernels.state_from_key(packed, key, rebuilt_edges, rebuilt_eliminated)
+        kernels.state_from_key(packed, key, rebuilt_edges, rebuilt_eliminated, kernels.scratch(packed))
         np.testing.assert_array_equal(rebuilt_eliminated, eliminated)
         np.testing.assert_array_equal(rebuilt_edges, edges)  # order-free: the key is the whole state
-        assert stored == kernels.memory(packed, edges)
 
 
 def test_keys_of_different_sets_differ_beyond_one_word():
@@ -90,10 +90,10 @@ def test_batched_kernels_equal_the_single_state_kernels(task):
     actions = np.array([rng.choice(np.flatnonzero(~e)) if not e.all() else 0 for e in eliminated], np.int64)
     mults = np.empty(len(states), np.int64)
     change = np.empty(len(states), np.int64)
-    kernels.step_batch(batch, edges, eliminated, actions, active, mults, change)
+    kernels.step_batch(batch, edges, eliminated, actions, active, mults, change, kernels.scratch(packed))
     for b, (state_edges, state_eliminated) in enumerate(states):
         if active[b]:
-            assert (mults[b], change[b]) == kernels.step(packed, state_edges, state_eliminated, int(actions[b]))
+            assert (mults[b], change[b]) == kernels.step(packed, state_edges, state_eliminated, int(actions[b]), kernels.scratch(packed))
         else:
             assert mults[b] == change[b] == 0
         np.testing.assert_array_equal(edges[b], state_edges)
@@ -115,7 +115,7 @@ def episode(packed, edges, eliminated, touched, costs, steps):
     for action in range(steps):
         kernels.action_costs_into(packed, edges, eliminated, costs)
         kernels.eliminate_touched(packed, edges, packed.num_inputs + action, touched)
-        kernels.step(packed, edges, eliminated, action)
+        kernels.step(packed, edges, eliminated, action, touched)
 
 def allocations(steps, measure=True):
     edges, eliminated = packed.initial_state()

@@ -121,6 +121,7 @@ def _search(
     full = (1 << n) - 1
     edges, eliminated = graph.edges.copy(), np.zeros(n, np.bool_)
     key = np.zeros(1, np.uint64)
+    touched = kernels.scratch(graph)
     for _ in range(max_expansions):
         if len(heap) == 0:
             return True, upper
@@ -131,7 +132,7 @@ def _search(
         if g != g_best[mask] or (mask in closed and closed[mask] == g):
             continue
         key[0] = mask
-        kernels.state_from_key(graph, key, edges, eliminated)
+        kernels.state_from_key(graph, key, edges, eliminated, touched)
         bounds = vertex_bounds(graph, edges, eliminated, weights)
         h = bounds.sum()
         if g + h > f:  # pushed with its parent's estimate: queue it again at its own bound

@@ -43,6 +43,7 @@ def _pass(graph, width: int, keys, seed: int):
     hashes = np.zeros(width, np.uint64)
     states[0, 0] = graph.edges
     costs = np.empty((width, n), np.int64)
+    touched = kernels.scratch(graph)
     score = np.empty(width * n, np.int64)
     tie = np.empty(width * n, np.float64)
     parent = np.empty(width * n, np.int64)
@@ -88,7 +89,7 @@ def _pass(graph, width: int, keys, seed: int):
             p = kept_parent[q]
             states[new, q] = states[now, p]
             eliminated[new, q] = eliminated[now, p]
-            kernels.step(graph, states[new, q], eliminated[new, q], kept_action[q])
+            kernels.step(graph, states[new, q], eliminated[new, q], kept_action[q], touched)
             orders[new, q] = orders[now, p]
             orders[new, q, depth] = kept_action[q]
         now = new
