@@ -4,6 +4,9 @@
 
 Lines, in order:
 
+- ``import`` (one per module): the median wall time of ``import MODULE`` in a
+  fresh interpreter, less that of an empty one, for ``ccgym.kernels``,
+  ``ccgym``, ``ccgym.envs`` and, for scale, ``torch``;
 - ``kernel_warm_up``: the first kernel calls of this process (JIT compile, or
   loading Numba's on-disk cache), reported apart from every timing below;
 - ``kernels`` (one per task): the median time of one elimination, of a whole
@@ -26,6 +29,8 @@ import argparse
 import contextlib
 import json
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -40,6 +45,7 @@ from baselines.search import annealing, beam, random_search
 from ccgym import kernels
 
 DEFAULT_TASKS = ("RoeFlux3d", "RobotArm", "RandomF", "Transformer")
+IMPORTED = ("ccgym.kernels", "ccgym", "ccgym.envs", "torch")
 SEARCH_EVALUATIONS = {"random_search": 2000, "annealing": 2000, "beam": 64}
 
 
@@ -182,6 +188,17 @@ def search_runs(graph: ccgym.Graph) -> list[dict]:
     return records
 
 
+def import_seconds(module: str, repeats: int = 5) -> float:
+    """Median time of ``import module`` in a fresh interpreter, less the interpreter's own start."""
+
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - start
+
+    return statistics.median(run(f"import {module}") - run("pass") for _ in range(repeats))
+
+
 def warm_up_seconds() -> float:
     """Time of the first kernel calls of this process on a small task."""
     packed = benchmarks_tasks.get("LIF").graph().packed
@@ -224,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=1.0, help="time per search-loop measurement (default: 1)")
     args = parser.parse_args(argv)
+    for module in IMPORTED:
+        print(json.dumps({"benchmark": "import", "module": module, "seconds": import_seconds(module)}), flush=True)
     print(json.dumps({"benchmark": "kernel_warm_up", "seconds": warm_up_seconds()}), flush=True)
     for name in args.tasks:
         graph = benchmarks_tasks.get(name).graph()
