@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
@@ -35,11 +36,22 @@ def markowitz_order(graph: Graph) -> list[int]:
 
 
 def check_order(graph: Graph, order: Sequence[int]) -> np.ndarray:
-    """The order as an ``int64`` array; ``ValueError`` unless it is a permutation of the intermediates."""
+    """The order as an ``int64`` array; ``ValueError`` unless it is a permutation of the intermediates.
+
+    An order is a sequence (a list, tuple or 1-d integer array) of integers:
+    strings, sets and other unordered collections, floats and booleans are
+    refused rather than converted.
+    """
     n = graph.num_intermediates
-    array = np.asarray(list(order), dtype=np.int64)
-    if array.ndim != 1:
-        raise ValueError("an order is a flat sequence of intermediate indices")
+    if isinstance(order, np.ndarray):
+        if order.ndim != 1 or not np.issubdtype(order.dtype, np.integer):
+            raise ValueError(f"an order is a flat sequence of integers, got an array of {order.dtype} and shape {order.shape}")
+    elif isinstance(order, (str, bytes)) or not isinstance(order, Sequence):
+        raise ValueError(f"an order is a sequence of intermediate indices (a list, tuple or array), got {type(order).__name__}")
+    for action in order:
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, Integral):
+            raise ValueError(f"an order holds integers, got {action!r} ({type(action).__name__})")
+    array = np.array([int(a) for a in order], dtype=np.int64) if len(order) else np.zeros(0, np.int64)
     seen = set()
     for action in array.tolist():
         if not 0 <= action < n:

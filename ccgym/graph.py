@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -132,56 +133,95 @@ class Graph:
 
     @classmethod
     def from_json(cls, text: str) -> Graph:
-        """Load a graph; a malformed one raises ``ValueError`` naming the fault."""
+        """Load a graph; a malformed one raises ``ValueError`` naming the fault.
+
+        Every field is read strictly: ids, shapes and labels are JSON integers
+        (not floats, strings or booleans), shapes are positive, and the
+        document is checked like any graph (:class:`Graph` validates itself).
+        """
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, RecursionError) as error:
             raise ValueError(f"graph is not valid JSON: {error}") from error
-        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+        document = _Fields(data, "the document")
+        if document.get("format", str) != FORMAT_NAME:
             raise ValueError(f"not a {FORMAT_NAME} document")
-        if data.get("version") != FORMAT_VERSION:
-            raise ValueError(f"unknown graph format version {data.get('version')!r} (this ccgym reads {FORMAT_VERSION})")
-        try:
-            vertices = [
-                Vertex(
-                    name=str(v["name"]),
-                    kind=v["kind"],
-                    shape=tuple(int(s) for s in v["shape"]),
-                    op=str(v["op"]),
-                    args=list(v.get("args", [])),
-                    kwargs=dict(v.get("kwargs", {})),
-                    source=str(v.get("source", "")),
-                )
-                for v in data["vertices"]
-            ]
-            raw_edges = [(int(e["src"]), int(e["dst"]), list(e["labels"]), list(e["carried"])) for e in data["edges"]]
-            constants = [_tensor_from_json(c) for c in data.get("constants", [])]
-        except (KeyError, TypeError) as error:
-            raise ValueError(f"malformed graph document: missing or wrong field {error}") from error
-        edges = []
-        for src, dst, labels, carried in raw_edges:
-            for end in (src, dst):
-                if not 0 <= end < len(vertices):
-                    raise ValueError(f"dangling edge {src} -> {dst}: vertex {end} does not exist")
-            out_shape, in_shape = vertices[dst].shape, vertices[src].shape
-            if len(labels) != len(out_shape) + len(in_shape):
-                raise ValueError(
-                    f"shape mismatch on edge {src} -> {dst}: {len(labels)} labels for shapes {out_shape} and {in_shape}"
-                )
-            structure = Structure(tuple(labels), tuple(carried), out_shape, in_shape)
-            canonical = Structure.from_code(structure.code, out_shape, in_shape)
-            if canonical != structure or any(
-                structure.sizes[a] != structure.sizes[structure.labels.index(lab)] for a, lab in enumerate(labels)
-            ):
-                raise ValueError(f"shape mismatch or non-canonical structure on edge {src} -> {dst}: {labels}, {carried}")
-            edges.append(Edge(src, dst, structure))
+        version = data.get("version")
+        if version != FORMAT_VERSION or isinstance(version, bool):
+            raise ValueError(f"unknown graph format version {version!r} (this ccgym reads {FORMAT_VERSION})")
+        vertices = [_vertex_from_json(_Fields(v, f"vertex {n}")) for n, v in enumerate(document.get("vertices", list))]
+        edges = [_edge_from_json(_Fields(e, f"edge {n}"), vertices) for n, e in enumerate(document.get("edges", list))]
+        constants = [
+            _tensor_from_json(_Fields(c, f"constant {n}")) for n, c in enumerate(document.get("constants", list, []))
+        ]
         return cls(
             vertices,
             edges,
             constants,
-            data.get("output_container", "tuple"),
-            dict(data.get("metadata", {})),
+            document.get("output_container", str, "tuple"),
+            document.get("metadata", dict, {}),
         )
+
+
+class _Fields:
+    """Typed access to one JSON object's fields, with errors that name the object and the field."""
+
+    def __init__(self, data: Any, where: str) -> None:
+        if not isinstance(data, dict):
+            raise ValueError(f"{where} must be a JSON object, got {type(data).__name__}")
+        self.data = data
+        self.where = where
+
+    def get(self, name: str, kind: type, default: Any = ...) -> Any:
+        """Field ``name`` of JSON type ``kind`` (``int`` excludes booleans); ``default`` if absent, else required."""
+        if name not in self.data:
+            if default is ...:
+                raise ValueError(f"{self.where} has no field {name!r}")
+            return default
+        value = self.data[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{self.where}: field {name!r} must be {kind.__name__}, got {value!r}")
+        return value
+
+    def ints(self, name: str, minimum: int | None = None) -> tuple[int, ...]:
+        """Field ``name`` as a list of JSON integers, each at least ``minimum``."""
+        values = self.get(name, list)
+        for value in values:
+            if not isinstance(value, int) or isinstance(value, bool) or (minimum is not None and value < minimum):
+                bound = "" if minimum is None else f" >= {minimum}"
+                raise ValueError(f"{self.where}: field {name!r} must hold integers{bound}, got {value!r}")
+        return tuple(values)
+
+
+def _vertex_from_json(fields: _Fields) -> Vertex:
+    return Vertex(
+        name=fields.get("name", str),
+        kind=fields.get("kind", str),
+        shape=fields.ints("shape", minimum=1),
+        op=fields.get("op", str),
+        args=fields.get("args", list, []),
+        kwargs=fields.get("kwargs", dict, {}),
+        source=fields.get("source", str, ""),
+    )
+
+
+def _edge_from_json(fields: _Fields, vertices: list[Vertex]) -> Edge:
+    src, dst = fields.get("src", int), fields.get("dst", int)
+    for end in (src, dst):
+        if not 0 <= end < len(vertices):
+            raise ValueError(f"dangling edge {src} -> {dst}: vertex {end} does not exist")
+    labels, carried = fields.ints("labels", minimum=0), fields.ints("carried", minimum=0)
+    out_shape, in_shape = vertices[dst].shape, vertices[src].shape
+    if len(labels) != len(out_shape) + len(in_shape):
+        raise ValueError(f"shape mismatch on edge {src} -> {dst}: {len(labels)} labels for shapes {out_shape} and {in_shape}")
+    if any(label >= kernels.MAX_AXES for label in labels + carried) or not set(carried) <= set(labels):
+        raise ValueError(f"edge {src} -> {dst}: labels {labels} and carried {carried} are not a structure")
+    structure = Structure(labels, carried, out_shape, in_shape)
+    if Structure.from_code(structure.code, out_shape, in_shape) != structure or any(
+        structure.sizes[a] != structure.sizes[labels.index(label)] for a, label in enumerate(labels)
+    ):
+        raise ValueError(f"shape mismatch or non-canonical structure on edge {src} -> {dst}: {labels}, {carried}")
+    return Edge(src, dst, structure)
 
 
 def _validate(graph: Graph) -> None:
@@ -191,6 +231,8 @@ def _validate(graph: Graph) -> None:
             raise ValueError(f"vertex {v.name!r} has unknown kind {v.kind!r}")
         if len(v.shape) > kernels.MAX_NDIM:
             raise ValueError(f"vertex {v.name!r} has {len(v.shape)} dimensions; at most {kernels.MAX_NDIM} are supported")
+        if not all(isinstance(size, (int, np.integer)) and not isinstance(size, bool) and size > 0 for size in v.shape):
+            raise ValueError(f"vertex {v.name!r} has shape {v.shape}: sizes must be positive integers")
     expected = sorted(kinds, key=VERTEX_KINDS.index)
     if kinds != expected:
         raise ValueError("vertices must be ordered inputs, intermediates, outputs")
@@ -222,9 +264,17 @@ def _tensor_to_json(array: np.ndarray) -> dict:
     return {"dtype": array.dtype.name, "shape": list(array.shape), "data": array.ravel().tolist()}
 
 
-def _tensor_from_json(data: dict) -> np.ndarray:
+def _tensor_from_json(fields: _Fields) -> np.ndarray:
+    name = fields.get("dtype", str)
     try:
-        dtype = np.dtype(data["dtype"])
+        dtype = np.dtype(name)
     except TypeError as error:
-        raise ValueError(f"unknown constant dtype {data['dtype']!r}") from error
-    return np.array(data["data"], dtype=dtype).reshape(data["shape"])
+        raise ValueError(f"{fields.where}: unknown dtype {name!r}") from error
+    shape = fields.ints("shape", minimum=0)
+    try:
+        array = np.array(fields.get("data", list), dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise ValueError(f"{fields.where}: data is not a flat list of {name} values: {error}") from error
+    if array.ndim != 1 or array.size != math.prod(shape):
+        raise ValueError(f"{fields.where}: {array.size} values do not fill the shape {list(shape)}")
+    return array.reshape(shape)

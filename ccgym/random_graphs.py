@@ -36,6 +36,8 @@ KIND_WEIGHTS = {
     "t": 0.5,
 }
 FRESH_PROBABILITY = 0.5  # chance that an operand is drawn from the values nothing uses yet
+MAX_VERTICES = 1024  # inputs + intermediates + outputs of one random graph (its state is V x V int64)
+MAX_SIZE = 64  # axis length n: a (n, n) value has n**2 entries and dense edges n**4
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,17 @@ class RandomGraphSpec:
     max_rank: int = 2
 
     def __post_init__(self) -> None:
-        for name, minimum in (("num_inputs", 1), ("num_intermediates", 1), ("num_outputs", 1), ("size", 2)):
-            object.__setattr__(self, name, _as_range(name, getattr(self, name), minimum))
-        if self.max_rank not in (0, 1, 2):
+        for name, minimum, maximum in (
+            ("num_inputs", 1, MAX_VERTICES),
+            ("num_intermediates", 1, MAX_VERTICES),
+            ("num_outputs", 1, MAX_VERTICES),
+            ("size", 2, MAX_SIZE),
+        ):
+            object.__setattr__(self, name, _as_range(name, getattr(self, name), minimum, maximum))
+        largest = self.num_inputs[1] + self.num_intermediates[1] + self.num_outputs[1]
+        if largest > MAX_VERTICES:
+            raise ValueError(f"a random graph has at most {MAX_VERTICES} vertices; these ranges allow {largest}")
+        if isinstance(self.max_rank, bool) or self.max_rank not in (0, 1, 2):
             raise ValueError(f"max_rank must be 0, 1 or 2, got {self.max_rank!r}")
 
     @property
@@ -64,11 +74,15 @@ class RandomGraphSpec:
         return self.size[1] ** (2 * self.max_rank)
 
 
-def _as_range(name: str, value: IntRange, minimum: int) -> tuple[int, int]:
-    low, high = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if not minimum <= low <= high:
-        raise ValueError(f"{name} must be an int or a (low, high) pair with {minimum} <= low <= high, got {value!r}")
-    return int(low), int(high)
+def _as_range(name: str, value: IntRange, minimum: int, maximum: int) -> tuple[int, int]:
+    pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
+    if len(pair) != 2 or not all(
+        isinstance(end, (int, np.integer)) and not isinstance(end, bool) and minimum <= end <= maximum for end in pair
+    ) or pair[0] > pair[1]:
+        raise ValueError(
+            f"{name} must be an int or a (low, high) pair of ints with {minimum} <= low <= high <= {maximum}, got {value!r}"
+        )
+    return int(pair[0]), int(pair[1])
 
 
 def random_graph(rng: np.random.Generator, spec: RandomGraphSpec | None = None) -> Graph:

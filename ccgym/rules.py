@@ -155,6 +155,7 @@ def local_jacobians(call: OpCall, live: set[int]) -> list[LocalJacobian]:
 # A rule returns (raw labels of all axes, raw labels of the value's dims, value).
 RuleResult = tuple[list[int], list[int], torch.Tensor]
 _OWN = 1000  # raw labels from here on are private to one axis
+DENSE_RESHAPE_LIMIT = 2**24  # values of a dense reshape Jacobian (128 MiB of float64)
 
 
 def _broadcast_labels(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> list[int]:
@@ -303,6 +304,13 @@ def _reshape(call: OpCall, operand: int) -> RuleResult:
         return out_labels + in_labels, [], torch.tensor(1.0, dtype=torch.float64)
     # Axes merge or split: the identity of the flattened tensors, stored densely.
     n_out, n_in = len(out_shape), len(in_shape)
+    values = math.prod(out_shape) ** 2
+    if values > DENSE_RESHAPE_LIMIT:
+        raise ValueError(
+            f"reshape {list(in_shape)} -> {list(out_shape)} merges or splits axes, so its Jacobian is stored densely: "
+            f"{values:,} values ({values * 8 / 2**30:.1f} GiB), more than the {DENSE_RESHAPE_LIMIT:,} ccgym allows; "
+            "reshape a smaller tensor, or keep the axes apart"
+        )
     identity = torch.eye(math.prod(out_shape), dtype=torch.float64).reshape(out_shape + in_shape)
     labels = list(range(n_out + n_in))
     return labels, labels, identity

@@ -157,6 +157,8 @@ def trace(fn: Callable[..., torch.Tensor | tuple[torch.Tensor, ...] | list[torch
             raise TypeError(f"input {n} must be a floating-point tensor, got {type(x).__name__}")
         if x.dim() > kernels.MAX_NDIM:
             raise ValueError(f"input {n} has {x.dim()} dimensions; at most {kernels.MAX_NDIM} are supported")
+        if x.numel() == 0:
+            raise ValueError(f"input {n} has shape {tuple(x.shape)}, with no values: there is nothing to differentiate")
         inputs.append(x.detach().to(torch.float64))
     result = fn(*inputs)
     container = "single" if isinstance(result, torch.Tensor) else type(result).__name__
@@ -329,7 +331,11 @@ class _Builder:
         call = rules.OpCall(op, args, kwargs, value)
         live = {n for n, ref in enumerate(operand_refs) if ref is not None}
         preds: dict[int, int] = {}
-        for local in rules.local_jacobians(call, live):
+        try:
+            local_jacobians = rules.local_jacobians(call, live)
+        except ValueError as error:
+            raise ValueError(f"{op} at {source}: {error}") from error
+        for local in local_jacobians:
             src = operand_refs[local.operand]
             code = local.structure.code
             if src in preds:

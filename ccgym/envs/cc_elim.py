@@ -35,7 +35,8 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
     ``ValueError``; with ``illegal_action="penalize"`` it instead leaves the
     state unchanged, rewards ``-illegal_penalty`` and sets
     ``info["illegal_action"]``, and the episode is truncated after as many
-    illegal actions as the graph has intermediates.
+    illegal actions as the graph has intermediates. Stepping a finished
+    episode raises ``RuntimeError`` in either mode.
 
     **Observations** ``Box(0, 1, (8, N, N), float32)``, channel by channel in
     :mod:`ccgym.envs.observation`; with ``observation="dict"``,
@@ -110,6 +111,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
             else graph_space
         )
         self._load(graph)
+        self._needs_reset = True
 
     @property
     def graph(self) -> Graph:
@@ -133,10 +135,13 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         self._mults = 0
         self._order: list[int] = []
         self._illegal_count = 0
+        self._needs_reset = False
         return self._observation(), self._info()
 
     def step(self, action: int | np.integer) -> tuple[Observation, float, bool, bool, dict]:
-        """Eliminate intermediate ``action``."""
+        """Eliminate intermediate ``action``; ``RuntimeError`` once the episode is over (call ``reset``)."""
+        if self._needs_reset:
+            raise RuntimeError("no episode is running (none started, or it terminated or was truncated): call reset()")
         problem = self._illegal_reason(action)
         if problem is not None:
             if self.illegal_action == "raise":
@@ -144,7 +149,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
             self._illegal_count += 1
             info = self._info()
             info["illegal_action"] = True
-            truncated = self._illegal_count >= self._packed.num_intermediates
+            truncated = self._needs_reset = self._illegal_count >= self._packed.num_intermediates
             return self._observation(), -self.illegal_penalty, False, truncated, info
         action = int(action)
         packed = self._packed
@@ -158,7 +163,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         peak_increase = max(0, self._memory - self._peak)
         self._peak += peak_increase
         reward = -(self._mults_coefficient * mults + self._memory_coefficient * peak_increase)
-        terminated = len(self._order) == packed.num_intermediates
+        terminated = self._needs_reset = len(self._order) == packed.num_intermediates
         return self._observation(), float(reward), terminated, False, self._info()
 
     def render(self) -> str | np.ndarray | None:
