@@ -189,19 +189,24 @@ def edge_size(graph: PackedGraph, code: int, dst: int, src: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def _canonical_label(label_of: int, assigned: int, next_label: int, raw: int, carried: int, code: int):
-    """Canonical label of raw label ``raw`` (first appearance gets ``next_label``).
+def _label_axis(code: int, label_of: int, assigned: int, next_label: int, axis: int, raw: int, size: int, carried: int):
+    """Give ``axis`` its canonical label in ``code``: a new one for a size-one axis, else that of raw label ``raw``.
 
-    Returns ``(label, label_of, assigned, next_label, code)`` with the maps and
-    the code's carried bit updated.
+    Raw labels are numbered on first appearance and carried if ``carried``
+    has their bit. Returns the updated ``(code, label_of, assigned, next_label)``.
     """
-    if not (assigned >> raw) & 1:
-        assigned |= 1 << raw
-        label_of = _with_nibble(label_of, raw, next_label)
-        if (carried >> raw) & 1:
-            code |= 1 << (CARRY_SHIFT + next_label)
+    if size == 1:
+        label = next_label
         next_label += 1
-    return _nibble(label_of, raw), label_of, assigned, next_label, code
+    else:
+        if not (assigned >> raw) & 1:
+            assigned |= 1 << raw
+            label_of = _with_nibble(label_of, raw, next_label)
+            if (carried >> raw) & 1:
+                code |= 1 << (CARRY_SHIFT + next_label)
+            next_label += 1
+        label = _nibble(label_of, raw)
+    return code | (label << (4 * axis)), label_of, assigned, next_label
 
 
 @njit(cache=True)
@@ -274,14 +279,9 @@ def product(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int
         else:
             root = _root(parents, _B_SLOTS + axis_label(code_b, nd_k + a - nd_j))
             size = graph.shapes[i, a - nd_j]
-        if size == 1:
-            label = next_label
-            next_label += 1
-        else:
-            label, label_of, assigned, next_label, code = _canonical_label(
-                label_of, assigned, next_label, root, carried, code
-            )
-        code |= label << (4 * a)
+        code, label_of, assigned, next_label = _label_axis(
+            code, label_of, assigned, next_label, a, root, size, carried
+        )
     return code, mults
 
 
@@ -318,14 +318,9 @@ def join(graph: PackedGraph, code_x: int, code_y: int, dst: int, src: int) -> in
     for a in range(n_axes):
         lx = axis_label(code_x, a)
         raw = lx if (kept >> lx) & 1 else MAX_AXES + a
-        if _axis_size(graph, dst, src, a) == 1:
-            label = next_label
-            next_label += 1
-        else:
-            label, label_of, assigned, next_label, code = _canonical_label(
-                label_of, assigned, next_label, raw, carried, code
-            )
-        code |= label << (4 * a)
+        code, label_of, assigned, next_label = _label_axis(
+            code, label_of, assigned, next_label, a, raw, _axis_size(graph, dst, src, a), carried
+        )
     return code
 
 
