@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+import benchmarks_tasks
 import ccgym
 from baselines.budget import Budget
 from baselines.leaderboard import markdown_table, read_rows, verify
@@ -128,6 +129,19 @@ def test_command_line_run_validate_render(tmp_path):
     assert main(["validate", *folder]) == 0
     assert main(["render", *folder]) == 0
     assert "| LIF |" in (tmp_path / "LEADERBOARD.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "--tasks", "LFI"], ["--quick", "--tasks", "LIF", "LFI"], ["run", "--tasks", "lif", "--results", "x"]],
+)
+def test_an_unknown_task_is_one_clear_line(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    wrong = next(word for word in argv if word in ("LFI", "lif"))
+    assert err == f"error: unknown task {wrong!r}; valid names: {', '.join(benchmarks_tasks.names())}\n"
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.skipif(not (RESULTS / "leaderboard.csv").exists(), reason="no published results")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+import benchmarks_tasks
 from baselines.budget import Budget
 from baselines.leaderboard import verify
 from baselines.leaderboard.methods import METHODS
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     csv_path = args.results / "leaderboard.csv"
     if args.command == "validate":
         return validate(args.csv or csv_path)
+    if args.command == "run" and (message := benchmarks_tasks.unknown(args.tasks or [])):
+        print(f"error: {message}", file=sys.stderr)
+        return 2
     status = _run(args, csv_path) if args.command == "run" else 0
     render(csv_path, args.results / "LEADERBOARD.md", args.results / "leaderboard.png")
     print(f"rendered {args.results / 'LEADERBOARD.md'} and {args.results / 'leaderboard.png'}")
