@@ -1,6 +1,11 @@
 """The leaderboard: verified rows only, append-only CSV, validation that rejects tampering, rendering."""
 
 import dataclasses
+import os
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,10 +18,11 @@ from baselines.leaderboard import methods as methods_module
 from baselines.leaderboard.__main__ import main
 from baselines.leaderboard.methods import Method, Outcome
 from baselines.leaderboard.records import append_rows
-from baselines.leaderboard.render import plot
+from baselines.leaderboard.render import plot, render
 from baselines.leaderboard.run import Plan, run
 
-RESULTS = Path(__file__).parent.parent / "results"
+ROOT = Path(__file__).parent.parent
+RESULTS = ROOT / "results"
 PLAN = Plan(
     tasks=["LIF", "AdaLIF"],
     methods=["forward", "markowitz", "beam", "exact"],
@@ -111,6 +117,55 @@ def test_a_foreign_file_is_not_extended(tmp_path):
     with pytest.raises(ValueError, match="columns"):
         append_rows(path, [])
     assert path.read_text() == "a,b\n1,2\n"
+
+
+APPENDER = """
+import sys, time
+from pathlib import Path
+from baselines.leaderboard.records import Row, append_rows
+path, worker, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+(path.parent / f"ready{worker}").touch()
+while not (path.parent / "go").exists():
+    time.sleep(0.001)
+for n in range(count):
+    append_rows(path, [Row("LIF", "forward", "mults", n, worker, "", 0.0, "0", "0.1.0", "2026-01-01")])
+"""
+
+
+def test_concurrent_appends_keep_every_row(tmp_path):
+    """Several processes appending one row at a time to one CSV, all at once: no row is lost."""
+    workers, count = 4, 40
+    path = tmp_path / "leaderboard.csv"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [
+        subprocess.Popen([sys.executable, "-c", APPENDER, str(path), str(w), str(count)], env=env)
+        for w in range(workers)
+    ]
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob("ready*"))) < workers and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
+    assert [process.wait(timeout=120) for process in processes] == [0] * workers
+    rows = read_rows(path)
+    assert sorted((row.seed, row.value) for row in rows) == sorted(
+        (str(w), n) for w in range(workers) for n in range(count)
+    )
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_result_files_get_ordinary_permissions(board, tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        path = tmp_path / "board.csv"
+        append_rows(path, read_rows(board))
+        render(path, tmp_path / "LEADERBOARD.md", tmp_path / "board.png")
+    finally:
+        os.umask(old)
+    for name in ("board.csv", "LEADERBOARD.md", "board.png"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
+    (tmp_path / "board.csv").chmod(0o664)
+    append_rows(path, read_rows(board)[:1])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o664  # an existing file keeps its mode
 
 
 def test_markdown_and_picture(board, tmp_path):

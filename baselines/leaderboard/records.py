@@ -1,13 +1,16 @@
-"""Leaderboard rows and the CSV file that keeps them (append-only, atomic)."""
+"""Leaderboard rows and the CSV file that keeps them (append-only, locked, atomic)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import stat
 import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+from filelock import FileLock
 
 
 @dataclass(frozen=True)
@@ -64,26 +67,45 @@ def read_rows(path: Path) -> list[Row]:
 
 
 def append_rows(path: Path, rows: list[Row]) -> None:
-    """Append ``rows``, keeping every byte already in the file: write a temporary copy, then rename it over."""
-    existing = path.read_text() if path.exists() else ""
-    if existing:
-        read_rows(path)  # refuse to extend a file that is not a leaderboard
-        if not existing.endswith("\n"):
-            existing += "\n"
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    if not existing:
-        writer.writeheader()
-    for row in rows:
-        writer.writerow(asdict(row))
+    """Append ``rows`` under a file lock, keeping every byte already in the file.
+
+    Any number of processes may append to one file at once: each holds the
+    lock while it reads the file, writes a temporary copy with the new rows and
+    renames it over. A file that is not a leaderboard is refused (``ValueError``).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(path.with_name(f".{path.name}.lock")):
+        existing = path.read_bytes() if path.exists() else b""
+        if existing:
+            read_rows(path)  # refuse to extend a file that is not a leaderboard
+            if not existing.endswith(b"\n"):
+                existing += b"\n"
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+        if not existing:
+            writer.writeheader()
+        writer.writerows(asdict(row) for row in rows)
+        _replace(path, existing + buffer.getvalue().encode())
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """Write ``content`` to a temporary file and rename it over ``path``, with ordinary permissions."""
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else _default_mode()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", newline="") as out:
-            out.write(existing + buffer.getvalue())
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
             out.flush()
+            os.fchmod(out.fileno(), mode)  # mkstemp creates 0600
             os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _default_mode() -> int:
+    """The mode a newly created file gets: ``0666`` less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
