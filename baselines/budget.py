@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
-_NUMBER = r"[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?"
+NUMBER = r"[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?"  # a decimal number as budgets and leaderboard files write it
 
 
 def check_seconds(seconds: float) -> float:
@@ -56,7 +56,7 @@ class Budget:
     @classmethod
     def parse(cls, text: str) -> Budget:
         """Inverse of ``str``: ``"2s"``, ``"1000evals"`` or ``"2s+1000evals"``; ``ValueError`` otherwise."""
-        match = re.fullmatch(rf"(?:({_NUMBER})s)?(\+?)(?:([0-9]+)evals)?", text)
+        match = re.fullmatch(rf"(?:({NUMBER})s)?(\+?)(?:([0-9]+)evals)?", text)
         seconds, plus, evaluations = match.groups() if match else (None, "", None)
         if not (seconds or evaluations) or bool(plus) != bool(seconds and evaluations):
             raise ValueError(f"not a budget: {text!r} (use e.g. '2s', '1000evals' or '2s+1000evals')")
