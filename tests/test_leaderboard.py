@@ -219,3 +219,11 @@ def test_published_results_validate(capsys):
     assert main(["validate", "--results", str(ROOT / "results"), "--trust-bounds"]) == 0
     out = capsys.readouterr().out
     assert " 0 REJECTED" in out and "reproduced by re-running their method" in out
+
+
+@pytest.mark.skipif(not (ROOT / "results" / "leaderboard.csv").exists(), reason="no published results")
+def test_published_proofs_belong_to_rows_of_the_board():
+    csv_path = ROOT / "results" / "leaderboard.csv"
+    claims = {(r.task, r.bound, r.budget, r.seed) for r in read_rows(csv_path) if r.bound is not None}
+    for proof in read_proofs(csv_path):
+        assert (proof.task, proof.lower_bound, proof.budget, proof.seed) in claims

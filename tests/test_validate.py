@@ -60,8 +60,8 @@ def test_bounds_are_re_proved_and_recorded(board, tmp_path, capsys):
     assert "2 re-proved, 0 UNVERIFIED" in capsys.readouterr().out
     lines = {row.task: n for n, row in enumerate(read_rows(path), start=2) if row.method == "exact"}
     assert {(p.task, p.lower_bound, p.source) for p in read_proofs(path)} == {
-        ("LIF", 24, f"validate line {lines['LIF']}"),
-        ("AdaLIF", 132, f"validate line {lines['AdaLIF']}"),
+        ("LIF", 24, f"reprove line {lines['LIF']}"),
+        ("AdaLIF", 132, f"reprove line {lines['AdaLIF']}"),
     }
     assert optimum_cell(path, "LIF") == "**24**"
 

@@ -53,7 +53,8 @@ class Proof:
     """A lower bound on ``task``'s optimum that ``baselines.exact.solve`` proved on this machine.
 
     ``source`` says how: ``run`` (the run that wrote the row proved it) or
-    ``validate line N`` (``validate --reprove-bounds`` re-proved line N's bound).
+    ``reprove line N`` (:func:`verify.reprove` re-proved line N's bound, as
+    ``validate --reprove-bounds`` does for every bound).
     """
 
     task: str

@@ -118,7 +118,7 @@ def _check_bounds(outcome: Outcome, csv_path: Path, reprove: bool) -> None:
             continue
         tqdm.write(f"re-proving {line.name}: lower bound {row.bound} under {row.budget} ...", file=sys.stderr)
         try:
-            proof = verify.reprove(row, f"validate line {line.number}")
+            proof = verify.reprove(row, f"reprove line {line.number}")
         except verify.Unverified as error:
             outcome.unverified += 1
             tqdm.write(f"UNVERIFIED {line.name}: {error}", file=sys.stderr)
