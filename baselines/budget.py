@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+NUMBER = r"[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?"  # a decimal number as budgets and leaderboard files write it
+
+
+def check_seconds(seconds: float) -> float:
+    """``seconds`` as a float; ``ValueError`` unless it is a finite positive number."""
+    if isinstance(seconds, bool) or not isinstance(seconds, Real) or not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"a time limit must be a finite positive number of seconds, got {seconds!r}")
+    return float(seconds)
+
+
+def check_evaluations(evaluations: int) -> int:
+    """``evaluations`` as an int; ``ValueError`` unless it is a positive integer."""
+    if isinstance(evaluations, bool) or not isinstance(evaluations, Integral) or evaluations <= 0:
+        raise ValueError(f"an evaluation budget must be a positive integer, got {evaluations!r}")
+    return int(evaluations)
 
 
 @dataclass(frozen=True)
@@ -22,6 +40,10 @@ class Budget:
     def __post_init__(self) -> None:
         if self.seconds is None and self.evaluations is None:
             raise ValueError("a budget needs seconds, evaluations, or both")
+        if self.seconds is not None:
+            object.__setattr__(self, "seconds", check_seconds(self.seconds))
+        if self.evaluations is not None:
+            object.__setattr__(self, "evaluations", check_evaluations(self.evaluations))
 
     def __str__(self) -> str:
         parts = []
@@ -33,16 +55,12 @@ class Budget:
 
     @classmethod
     def parse(cls, text: str) -> Budget:
-        """Inverse of ``str``: ``"2s"``, ``"1000evals"`` or ``"2s+1000evals"``."""
-        seconds = evaluations = None
-        for part in text.split("+"):
-            if match := re.fullmatch(r"([0-9.]+(?:e[0-9]+)?)s", part):
-                seconds = float(match.group(1))
-            elif match := re.fullmatch(r"([0-9]+)evals", part):
-                evaluations = int(match.group(1))
-            else:
-                raise ValueError(f"not a budget: {text!r} (use e.g. '2s', '1000evals' or '2s+1000evals')")
-        return cls(seconds, evaluations)
+        """Inverse of ``str``: ``"2s"``, ``"1000evals"`` or ``"2s+1000evals"``; ``ValueError`` otherwise."""
+        match = re.fullmatch(rf"(?:({NUMBER})s)?(\+?)(?:([0-9]+)evals)?", text)
+        seconds, plus, evaluations = match.groups() if match else (None, "", None)
+        if not (seconds or evaluations) or bool(plus) != bool(seconds and evaluations):
+            raise ValueError(f"not a budget: {text!r} (use e.g. '2s', '1000evals' or '2s+1000evals')")
+        return cls(None if seconds is None else float(seconds), None if evaluations is None else int(evaluations))
 
     def start(self) -> Meter:
         """A meter that counts evaluations and time against this budget from now."""

@@ -9,10 +9,12 @@ Transformer) and random functions (RandomF, RandomG).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .registry import TASKS
 from .task import Task
 
-__all__ = ["Task", "get", "names"]
+__all__ = ["Task", "get", "names", "unknown"]
 
 _BY_NAME: dict[str, Task] = {task.name: task for task in TASKS}
 
@@ -22,9 +24,16 @@ def names() -> list[str]:
     return [task.name for task in TASKS]
 
 
+def unknown(requested: Iterable[str]) -> str:
+    """What is wrong with the first name in ``requested`` that is no task, listing the valid names ('' if none)."""
+    for name in requested:
+        if name not in _BY_NAME:
+            return f"unknown task {name!r}; valid names: {', '.join(names())}"
+    return ""
+
+
 def get(name: str) -> Task:
     """The task called ``name``; ``KeyError`` (listing the valid names) if there is none."""
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise KeyError(f"unknown task {name!r}; valid names: {', '.join(names())}") from None
+    if message := unknown([name]):
+        raise KeyError(message)
+    return _BY_NAME[name]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks_tasks import get, names
+from benchmarks_tasks import get, names, unknown
 from benchmarks_tasks.task import GRAPH_DIR
 
 
@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tasks", nargs="*", help="task names (default: all)")
     parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 if any differs")
     args = parser.parse_args(argv)
+    if message := unknown(args.tasks):
+        print(f"error: {message}", file=sys.stderr)
+        return 2
     stale = []
     GRAPH_DIR.mkdir(exist_ok=True)
     for name in args.tasks or names():

@@ -1,6 +1,7 @@
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -22,3 +23,29 @@ def assert_same_jacobian(actual, expected) -> None:
         assert block.dtype == torch.float64
         assert block.shape == ref.shape
         torch.testing.assert_close(block, ref, rtol=1e-9, atol=1e-11)
+
+
+@pytest.fixture(scope="session")
+def board_plan():
+    """The plan of :func:`board`: LIF and AdaLIF, four methods, searches by evaluations, exact until proven."""
+    from baselines.budget import Budget
+    from baselines.leaderboard.run import Plan
+
+    return Plan(
+        tasks=["LIF", "AdaLIF"],
+        methods=["forward", "markowitz", "beam", "exact"],
+        seeds=[0],
+        budget=Budget(evaluations=20),
+        exact_budget=Budget(seconds=10.0),  # both optima are proven in about a second; the margin is for a busy machine
+    )
+
+
+@pytest.fixture(scope="session")
+def board(tmp_path_factory, board_plan) -> Path:
+    """A small leaderboard CSV written by ``run``, with the proofs of its exact bounds beside it."""
+    from baselines.leaderboard.run import run
+
+    path = tmp_path_factory.mktemp("board") / "leaderboard.csv"
+    report = run(board_plan, path, progress=False)
+    assert not report.refused and len(report.written) == 8
+    return path

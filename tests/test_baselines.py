@@ -1,5 +1,7 @@
 """Heuristics and search baselines: valid orders, the rules they claim, reproducibility, and budgets."""
 
+import math
+
 import numpy as np
 import pytest
 from test_exact import random_scalar_graph
@@ -167,3 +169,36 @@ def test_budget_text_round_trip():
         Budget.parse("two seconds")
     with pytest.raises(ValueError):
         Budget()
+
+
+@pytest.mark.parametrize("seconds", [math.nan, math.inf, -math.inf, 0, 0.0, -1.0, True, "5"])
+def test_seconds_must_be_finite_and_positive(seconds):
+    with pytest.raises(ValueError, match="finite positive number of seconds"):
+        Budget(seconds=seconds)
+
+
+@pytest.mark.parametrize("evaluations", [0, -5, 2.5, math.nan, True])
+def test_evaluations_must_be_a_positive_integer(evaluations):
+    with pytest.raises(ValueError, match="positive integer"):
+        Budget(evaluations=evaluations)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0s", "finite positive"),
+        ("0evals", "positive integer"),
+        ("1e999s", "finite positive"),
+        ("nans", "not a budget"),
+        ("infs", "not a budget"),
+        ("-2s", "not a budget"),
+        ("2s+", "not a budget"),
+        ("2s1000evals", "not a budget"),
+        ("2s+3s", "not a budget"),
+        ("1.2.3s", "not a budget"),
+        ("", "not a budget"),
+    ],
+)
+def test_budget_text_is_parsed_strictly(text, message):
+    with pytest.raises(ValueError, match=message):
+        Budget.parse(text)

@@ -1,6 +1,7 @@
 """Exact solvers against brute force over all orders, and the soundness of their bounds and reductions."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -121,6 +122,12 @@ def test_solve_proves_small_tasks():
     for name, optimum in (("LIF", 24), ("AdaLIF", 132)):
         solution = exact.solve(benchmarks_tasks.get(name).graph(), seconds=10)
         assert solution.proven and solution.mults == optimum
+
+
+@pytest.mark.parametrize("seconds", [math.nan, math.inf, 0.0, -1.0])
+def test_solve_refuses_a_time_limit_that_is_not_finite_and_positive(seconds):
+    with pytest.raises(ValueError, match="finite positive number of seconds"):
+        exact.solve(benchmarks_tasks.get("LIF").graph(), seconds=seconds)
 
 
 def min_separator(graph: Graph, target: int, upward: bool) -> int:

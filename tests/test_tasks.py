@@ -7,6 +7,7 @@ from conftest import assert_same_jacobian
 
 import benchmarks_tasks
 import ccgym
+from benchmarks_tasks import regenerate
 from ccgym import kernels
 
 TASKS = benchmarks_tasks.names()
@@ -16,6 +17,11 @@ def test_thirteen_tasks():
     assert len(TASKS) == 13
     with pytest.raises(KeyError, match="valid names"):
         benchmarks_tasks.get("NoSuchTask")
+
+
+def test_regenerate_refuses_an_unknown_task_in_one_line(capsys):
+    assert regenerate.main(["LIF", "LFI", "--check"]) == 2
+    assert capsys.readouterr().err == f"error: unknown task 'LFI'; valid names: {', '.join(TASKS)}\n"
 
 
 @pytest.mark.parametrize("name", TASKS)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 
 import ccgym
-from baselines.budget import Budget
+from baselines.budget import Budget, check_seconds
 from baselines.exact import astar, cpsat
 from baselines.exact.solution import Solution
 from baselines.search import annealing
@@ -33,7 +33,11 @@ __all__ = ["Solution", "solve"]
 
 
 def solve(graph: ccgym.Graph, seconds: float = 60.0, seed: int = 0) -> Solution:
-    """The optimum of ``graph`` if it can be proven within ``seconds``, else the best order and a lower bound."""
+    """The optimum of ``graph`` if it can be proven within ``seconds``, else the best order and a lower bound.
+
+    ``ValueError`` unless ``seconds`` is finite and positive.
+    """
+    seconds = check_seconds(seconds)
     start = time.perf_counter()
     packed = graph.packed
     n = packed.num_intermediates

@@ -1,11 +1,15 @@
 """The leaderboard command line.
 
-python -m baselines.leaderboard [--quick]        # quick run (about a minute), then render
-python -m baselines.leaderboard run --full       # the published run: 3 seeds, 10 s searches, 300 s exact
+python -m baselines.leaderboard [--quick]        # quick run (about a minute) into quick-results/, then render
+python -m baselines.leaderboard run --full --results results   # the published run: 3 seeds, 10 s searches, 300 s exact
 python -m baselines.leaderboard run --tasks LIF MLP --methods beam exact --seeds 0 1 --budget 5s
-python -m baselines.leaderboard validate [CSV]   # re-check every row; exit 1 if any is rejected
-python -m baselines.leaderboard render           # rewrite LEADERBOARD.md and leaderboard.png
-(every command takes --results FOLDER, default results/)
+python -m baselines.leaderboard validate [CSV]   # re-check every row; exit 1 if any is rejected or a bound unverified
+python -m baselines.leaderboard validate --reprove-bounds   # ... re-running the exact solver for every lower bound
+python -m baselines.leaderboard render           # rewrite LEADERBOARD.md and leaderboard.png from the CSV
+
+Every command takes --results FOLDER. run writes into quick-results/ unless
+told otherwise, so the committed board in results/ changes only when named;
+validate and render read results/ unless told otherwise.
 """
 
 from __future__ import annotations
@@ -15,19 +19,23 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from tqdm import tqdm
-
+import benchmarks_tasks
 from baselines.budget import Budget
-from baselines.leaderboard import verify
 from baselines.leaderboard.methods import METHODS
-from baselines.leaderboard.records import read_rows
 from baselines.leaderboard.render import render
 from baselines.leaderboard.run import FULL, QUICK, run
+from baselines.leaderboard.validate import validate
 
-RESULTS = Path("results")
-
-
+RESULTS = Path("results")  # the committed board: what validate and render read by default
+QUICK_RESULTS = Path("quick-results")  # where run writes by default
 COMMANDS = ("run", "validate", "render")
+
+
+def _budget(text: str) -> Budget:
+    try:
+        return Budget.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     if not any(word in COMMANDS for word in argv) and not {"-h", "--help"} & set(argv):
         argv.insert(0, "run")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--results", type=Path, default=RESULTS, help="folder of the CSV, markdown and picture")
+    common.add_argument(
+        "--results", type=Path, help="folder of the CSV, markdown and picture (run: quick-results, else: results)"
+    )
     parser = argparse.ArgumentParser(
         prog="python -m baselines.leaderboard",
         description=__doc__,
@@ -50,18 +60,32 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--tasks", nargs="+", help="task names (default: all)")
     run_parser.add_argument("--methods", nargs="+", choices=list(METHODS), help="methods (default: all)")
     run_parser.add_argument("--seeds", nargs="+", type=int, help="seeds of the seeded methods")
-    run_parser.add_argument("--budget", type=Budget.parse, help="budget of each search run, e.g. 5s or 2000evals")
-    run_parser.add_argument("--exact-budget", type=Budget.parse, help="time limit of the exact solver, e.g. 60s")
+    run_parser.add_argument("--budget", type=_budget, help="budget of each search run, e.g. 5s or 2000evals")
+    run_parser.add_argument("--exact-budget", type=_budget, help="time limit of the exact solver, e.g. 60s")
     validate_parser = commands.add_parser("validate", parents=[common], help="re-check every row of a CSV")
     validate_parser.add_argument("csv", nargs="?", type=Path, help="the CSV (default: RESULTS/leaderboard.csv)")
+    validate_parser.add_argument(
+        "--reprove-bounds", action="store_true", help="re-run the exact solver under each row's budget and seed"
+    )
+    validate_parser.add_argument(
+        "--trust-bounds", action="store_true", help="accept lower bounds that were not re-proved as claims (exit 0)"
+    )
     commands.add_parser("render", parents=[common], help="write LEADERBOARD.md and leaderboard.png from the CSV")
     args = parser.parse_args(argv)
-    csv_path = args.results / "leaderboard.csv"
+    folder = args.results or (QUICK_RESULTS if args.command == "run" else RESULTS)
+    csv_path = folder / "leaderboard.csv"
     if args.command == "validate":
-        return validate(args.csv or csv_path)
-    status = _run(args, csv_path) if args.command == "run" else 0
-    render(csv_path, args.results / "LEADERBOARD.md", args.results / "leaderboard.png")
-    print(f"rendered {args.results / 'LEADERBOARD.md'} and {args.results / 'leaderboard.png'}")
+        return validate(args.csv or csv_path, args.reprove_bounds, args.trust_bounds)
+    if args.command == "run" and (message := benchmarks_tasks.unknown(args.tasks or [])):
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    try:
+        status = _run(args, csv_path) if args.command == "run" else 0
+        render(csv_path, folder / "LEADERBOARD.md", folder / "leaderboard.png")
+    except ValueError as error:  # a CSV that is not a leaderboard: refused, never extended
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"rendered {folder / 'LEADERBOARD.md'} and {folder / 'leaderboard.png'}")
     return status
 
 
@@ -76,33 +100,14 @@ def _run(args: argparse.Namespace, csv_path: Path) -> int:
     }
     plan = replace(plan, **{key: value for key, value in overrides.items() if value is not None})
     report = run(plan, csv_path)
-    print(f"wrote {len(report.written)} verified rows to {csv_path}")
+    repeated = f" ({len(report.repeated)} more were already there)" if report.repeated else ""
+    print(f"wrote {len(report.written)} verified rows to {csv_path}{repeated}")
     if report.refused:
         print(f"REFUSED {len(report.refused)} rows:", file=sys.stderr)
         for task, method, seed, reason in report.refused:
             print(f"  {task} / {method} / seed {seed}: {reason}", file=sys.stderr)
         return 1
     return 0
-
-
-def validate(csv_path: Path) -> int:
-    """Re-check every row; print each rejection; 0 if all pass, 1 otherwise."""
-    try:
-        rows = read_rows(csv_path)
-    except ValueError as error:
-        print(f"REJECTED {csv_path}: {error}", file=sys.stderr)
-        return 1
-    rejected = 0
-    for number, row in enumerate(tqdm(rows, desc="validate", unit="row", file=sys.stderr), start=2):
-        try:
-            verify.check(row)
-        except verify.Rejected as error:
-            rejected += 1
-            tqdm.write(
-                f"REJECTED line {number} ({row.task} / {row.method} / seed {row.seed}): {error}", file=sys.stderr
-            )
-    print(f"{len(rows) - rejected} of {len(rows)} rows accepted" + (f", {rejected} REJECTED" if rejected else ""))
-    return 1 if rejected else 0
 
 
 if __name__ == "__main__":

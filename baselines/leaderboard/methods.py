@@ -20,12 +20,25 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Method:
-    """A named way to choose an order; ``seeded``/``budgeted`` say whether it uses a seed and a budget."""
+    """A named way to choose an order; ``seeded``/``budgeted`` say whether it uses a seed and a budget.
+
+    ``proves_bounds``: its outcomes carry a proven lower bound (the exact
+    solver); such a method depends on the clock and is never replayable.
+    """
 
     name: str
     run: Callable[[ccgym.Graph, int, Budget | None], Outcome]
     seeded: bool
     budgeted: bool
+    proves_bounds: bool = False
+
+    def replayable(self, budget: Budget | None) -> bool:
+        """Whether running it again with the same seed and ``budget`` gives the same order.
+
+        True for every method but the exact solver as long as no time limit
+        can cut it short: no budget, or a budget of evaluations only.
+        """
+        return not self.proves_bounds and (budget is None or budget.seconds is None)
 
 
 def _heuristic(name: str, fn: Callable[[ccgym.Graph], list[int]]) -> Method:
@@ -36,10 +49,15 @@ def _search(name: str, fn: Callable[[ccgym.Graph, Budget, int], list[int]]) -> M
     return Method(name, lambda graph, seed, budget: Outcome(fn(graph, budget, seed)), seeded=True, budgeted=True)
 
 
+def time_limit(budget: Budget | None) -> float:
+    """The exact solver's time limit: ``budget`` must be in seconds only (``ValueError`` otherwise)."""
+    if budget is None or budget.seconds is None or budget.evaluations is not None:
+        raise ValueError(f"the exact solver needs a budget in seconds only, not {budget}")
+    return budget.seconds
+
+
 def _exact(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
-    if budget is None or budget.seconds is None:
-        raise ValueError("the exact solver needs a budget in seconds")
-    solution = exact.solve(graph, seconds=budget.seconds, seed=seed)
+    solution = exact.solve(graph, seconds=time_limit(budget), seed=seed)
     return Outcome(solution.order, solution.lower_bound)
 
 
@@ -55,6 +73,6 @@ METHODS: dict[str, Method] = {
         _search("random_search", search.random_search),
         _search("annealing", search.annealing),
         _search("beam", search.beam),
-        Method("exact", _exact, seeded=True, budgeted=True),
+        Method("exact", _exact, seeded=True, budgeted=True, proves_bounds=True),
     )
 }

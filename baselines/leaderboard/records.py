@@ -1,13 +1,17 @@
-"""Leaderboard rows and the CSV file that keeps them (append-only, atomic)."""
+"""Leaderboard rows and proven bounds: what a record is, and how its CSV file is read (strictly)."""
 
 from __future__ import annotations
 
 import csv
-import io
-import os
-import tempfile
+import math
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TypeVar
+
+from baselines.budget import NUMBER, Budget
 
 
 @dataclass(frozen=True)
@@ -15,9 +19,10 @@ class Row:
     """One verified result: ``method`` reached ``value`` of ``metric`` on ``task`` with ``order``.
 
     ``seed`` and ``budget`` are empty for deterministic methods; ``lower_bound``
-    is a proven lower bound on the optimum, empty unless an exact solver gave
-    one (it equals ``value`` when the order is proven optimal). ``order`` is
-    the elimination order as space-separated intermediate indices.
+    is a lower bound on the optimum that the exact solver claims, empty for
+    every other method (it equals ``value`` when the order is claimed optimal;
+    whether it was proven here is kept apart, in :class:`Proof` records).
+    ``order`` is the elimination order as space-separated intermediate indices.
     """
 
     task: str
@@ -39,51 +44,182 @@ class Row:
 
     @property
     def bound(self) -> int | None:
-        """The proven lower bound, if any."""
+        """The claimed lower bound, if any."""
         return int(self.lower_bound) if self.lower_bound else None
 
 
-COLUMNS = [f.name for f in fields(Row)]
+@dataclass(frozen=True)
+class Proof:
+    """A lower bound on ``task``'s optimum that ``baselines.exact.solve`` proved on this machine.
+
+    ``source`` says how: ``run`` (the run that wrote the row proved it) or
+    ``reprove line N`` (:func:`verify.reprove` re-proved line N's bound, as
+    ``validate --reprove-bounds`` does for every bound).
+    """
+
+    task: str
+    lower_bound: int
+    budget: str
+    seed: str
+    wall_time_s: float
+    source: str
+    ccgym_version: str
+    date: str
+
+
+Record = TypeVar("Record", Row, Proof)
+
+
+def today() -> str:
+    """Today's date (UTC) as the records write it."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d")
+
+
+def proofs_path(csv_path: Path) -> Path:
+    """Where the proofs of a leaderboard CSV's bounds are kept: ``leaderboard.csv`` -> ``leaderboard.proofs.csv``."""
+    return csv_path.with_name(f"{csv_path.stem}.proofs.csv")
+
+
+def read_proofs(csv_path: Path) -> list[Proof]:
+    """The proofs recorded beside a leaderboard CSV (none if there is no such file)."""
+    return read_records(proofs_path(csv_path), Proof)
+
+
+def _name(text: str) -> str:
+    if not text or text != text.strip():
+        raise ValueError("is empty or has surrounding spaces")
+    return text
+
+
+def _natural(text: str) -> int:
+    if not re.fullmatch(r"[0-9]+", text):
+        raise ValueError("is not a non-negative integer")
+    return int(text)
+
+
+def _optional_natural(text: str) -> str:
+    if text:
+        _natural(text)
+    return text
+
+
+def _seconds(text: str) -> float:
+    if not re.fullmatch(NUMBER, text) or not math.isfinite(float(text)):
+        raise ValueError("is not a finite non-negative number of seconds")
+    return float(text)
+
+
+def _budget(text: str) -> str:
+    if text:
+        Budget.parse(text)
+    return text
+
+
+def _order(text: str) -> str:
+    if not re.fullmatch(r"(?:[0-9]+(?: [0-9]+)*)?", text):
+        raise ValueError("is not a list of intermediate indices separated by single spaces")
+    return text
+
+
+def _date(text: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise ValueError("is not a date YYYY-MM-DD")
+    date.fromisoformat(text)
+    return text
+
+
+_COMMON = {
+    "task": _name,
+    "seed": _optional_natural,
+    "budget": _budget,
+    "wall_time_s": _seconds,
+    "ccgym_version": _name,
+    "date": _date,
+}
+PARSERS: dict[type, dict[str, Callable[[str], object]]] = {
+    Row: {
+        **_COMMON,
+        "method": _name,
+        "metric": _name,
+        "value": _natural,
+        "order": _order,
+        "lower_bound": _optional_natural,
+    },
+    Proof: {**_COMMON, "lower_bound": _natural, "source": _name},
+}
+def columns(kind: type) -> list[str]:
+    """The CSV header of a record type."""
+    return [f.name for f in fields(kind)]
+
+
+def key(record: Row | Proof) -> tuple:
+    """What makes two records the same result: every field but the wall time and the date."""
+    return tuple(value for name, value in asdict(record).items() if name not in ("wall_time_s", "date"))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a CSV after its header: the raw fields, and the record or why it is malformed."""
+
+    number: int
+    raw: dict[str, str]
+    record: Row | Proof | None
+    error: str = ""
+
+    @property
+    def name(self) -> str:
+        """``line N (task / method / seed S)``, as far as the line gives them."""
+        parts = [self.raw.get("task"), self.raw.get("method"), self.raw.get("seed") and f"seed {self.raw['seed']}"]
+        named = " / ".join(part for part in parts if part)
+        return f"line {self.number}" + (f" ({named})" if named else "")
+
+
+def read_lines(path: Path, kind: type[Record] = Row) -> list[Line]:
+    """Every line after the header, parsed strictly; ``ValueError`` if the file is not such a CSV at all."""
+    header = columns(kind)
+    lines = []
+    try:
+        with path.open(newline="") as handle:
+            reader = csv.reader(handle)
+            first = next(reader, None)
+            if first is None:
+                raise ValueError(f"{path}: empty file, not even a header line")
+            if first != header:
+                raise ValueError(f"{path}: the first line is not the header {','.join(header)}")
+            start = reader.line_num + 1
+            for values in reader:
+                lines.append(_parse(kind, header, start, values))
+                start = reader.line_num + 1
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a readable CSV: {error}") from None
+    return lines
+
+
+def _parse(kind: type[Record], header: list[str], number: int, values: list[str]) -> Line:
+    if not any(value.strip() for value in values):
+        return Line(number, {}, None, "blank line")
+    if len(values) != len(header):
+        return Line(number, {}, None, f"{len(values)} fields, the header has {len(header)}")
+    raw = dict(zip(header, values))
+    parsed = {}
+    for name, parse in PARSERS[kind].items():
+        try:
+            parsed[name] = parse(raw[name])
+        except ValueError as error:
+            return Line(number, raw, None, f"{name}={raw[name]!r} {error}")
+    return Line(number, raw, kind(**parsed))
+
+
+def read_records(path: Path, kind: type[Record] = Row) -> list[Record]:
+    """All records of a CSV (none if the file does not exist); ``ValueError`` naming the first malformed line."""
+    if not path.exists():
+        return []
+    lines = read_lines(path, kind)
+    if bad := next((line for line in lines if line.error), None):
+        raise ValueError(f"{path}: {bad.name}: {bad.error}")
+    return [line.record for line in lines]
 
 
 def read_rows(path: Path) -> list[Row]:
-    """All rows of a leaderboard CSV (none if the file does not exist); ``ValueError`` on a malformed file."""
-    if not path.exists():
-        return []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames != COLUMNS:
-            raise ValueError(f"{path}: columns {reader.fieldnames} are not the leaderboard's {COLUMNS}")
-        try:
-            return [
-                Row(**{**record, "value": int(record["value"]), "wall_time_s": float(record["wall_time_s"])})
-                for record in reader
-            ]
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{path}: malformed row: {error}") from error
-
-
-def append_rows(path: Path, rows: list[Row]) -> None:
-    """Append ``rows``, keeping every byte already in the file: write a temporary copy, then rename it over."""
-    existing = path.read_text() if path.exists() else ""
-    if existing:
-        read_rows(path)  # refuse to extend a file that is not a leaderboard
-        if not existing.endswith("\n"):
-            existing += "\n"
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    if not existing:
-        writer.writeheader()
-    for row in rows:
-        writer.writerow(asdict(row))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", newline="") as out:
-            out.write(existing + buffer.getvalue())
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """All rows of a leaderboard CSV (see :func:`read_records`)."""
+    return read_records(path, Row)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import benchmarks_tasks
 from baselines.leaderboard.methods import METHODS
-from baselines.leaderboard.records import Row, read_rows
+from baselines.leaderboard.records import Proof, Row, proofs_path, read_proofs, read_rows
 
 NOTES = {
     "forward": "topological order",
@@ -37,18 +38,45 @@ def best_values(rows: list[Row]) -> dict[str, dict[str, int]]:
     return best
 
 
-def optimum_or_bounds(rows: list[Row]) -> dict[str, tuple[int | None, int, float | None]]:
-    """``task -> (lower bound, best known, seconds of the best bound's run)``; proven when equal, no bound: None."""
+@dataclass(frozen=True)
+class Target:
+    """What the board knows of a task's optimum: the best known cost and the best lower bound.
+
+    ``proven``: the bound was proven here (a :class:`Proof` beside the CSV);
+    otherwise it is only claimed by a row. ``seconds``: the time of the run
+    that proved (or claims) it.
+    """
+
+    best: int
+    bound: int | None = None
+    proven: bool = False
+    seconds: float | None = None
+
+    @property
+    def cell(self) -> str:
+        """``**optimum**``, ``[bound, best]``, or ``[bound?, best]`` for a bound that is only claimed."""
+        if self.bound is None:
+            return "—"
+        if self.proven and self.bound >= self.best:
+            return f"**{self.best}**"
+        return f"[{self.bound}{'' if self.proven else '?'}, {self.best}]"
+
+
+def targets(rows: list[Row], proofs: list[Proof]) -> dict[str, Target]:
+    """``task -> Target``: the largest proven bound, else the largest claimed one (a row's ``lower_bound``)."""
     result = {}
     for task in {row.task for row in _mults(rows)}:
-        own = [row for row in _mults(rows) if row.task == task]
-        bounded = [row for row in own if row.bound is not None]
-        best_known = min(row.value for row in own)
-        if bounded:
-            top = max(bounded, key=lambda row: (row.bound, -row.wall_time_s))
-            result[task] = (top.bound, best_known, top.wall_time_s)
+        best = min(row.value for row in _mults(rows) if row.task == task)
+        proven = [proof for proof in proofs if proof.task == task]
+        claimed = [row for row in _mults(rows) if row.task == task and row.bound is not None]
+        if proven:
+            top = max(proven, key=lambda proof: (proof.lower_bound, -proof.wall_time_s))
+            result[task] = Target(best, top.lower_bound, True, top.wall_time_s)
+        elif claimed:
+            top = max(claimed, key=lambda row: (row.bound, -row.wall_time_s))
+            result[task] = Target(best, top.bound, False, top.wall_time_s)
         else:
-            result[task] = (None, best_known, None)
+            result[task] = Target(best)
     return result
 
 
@@ -62,25 +90,24 @@ def _methods_present(rows: list[Row]) -> list[str]:
     return [name for name in METHODS if name in present] + sorted(present - set(METHODS))
 
 
-def markdown_table(rows: list[Row] | Path) -> str:
+def markdown_table(csv_path: Path) -> str:
     """Per task, each method's fewest multiplications, and the optimum (bold) or ``[lower bound, best known]``."""
-    rows = read_rows(rows) if isinstance(rows, Path) else rows
+    return _table(read_rows(csv_path), read_proofs(csv_path))
+
+
+def _table(rows: list[Row], proofs: list[Proof]) -> str:
     best = best_values(rows)
-    bounds = optimum_or_bounds(rows)
+    known = targets(rows, proofs)
     methods = [name for name in _methods_present(rows) if name != "exact"]
     lines = [
         "| Task | " + " | ".join(methods) + " | optimum or [bound, best] | exact time (s) |",
         "|---|" + "---|" * (len(methods) + 2),
     ]
     for task in _task_order(set(best)):
-        lower, known, seconds = bounds[task]
-        cells = [_cell(best[task].get(name), known) for name in methods]
-        if lower is None:
-            target = "—"
-        else:
-            target = f"**{known}**" if lower >= known else f"[{lower}, {known}]"
-        time_cell = "—" if seconds is None else f"{seconds:.1f}"
-        lines.append(f"| {task} | " + " | ".join(cells) + f" | {target} | {time_cell} |")
+        target = known[task]
+        cells = [_cell(best[task].get(name), target.best) for name in methods]
+        time_cell = "—" if target.seconds is None else f"{target.seconds:.1f}"
+        lines.append(f"| {task} | " + " | ".join(cells) + f" | {target.cell} | {time_cell} |")
     return "\n".join(lines)
 
 
@@ -90,8 +117,9 @@ def _cell(value: int | None, known: int) -> str:
     return f"**{value}**" if value == known else str(value)
 
 
-def markdown(rows: list[Row]) -> str:
-    """The whole ``LEADERBOARD.md``."""
+def markdown(rows: list[Row], proofs: list[Proof], csv_path: Path) -> str:
+    """The whole ``LEADERBOARD.md`` of the rows and proofs of ``csv_path``, naming that CSV."""
+    csv_name = csv_path.as_posix()
     budgets = sorted({(row.method, row.budget) for row in rows if row.budget})
     seeds = sorted({row.seed for row in rows if row.seed}, key=int)
     versions = sorted({row.ccgym_version for row in rows})
@@ -101,18 +129,24 @@ def markdown(rows: list[Row]) -> str:
     return f"""# ccgym leaderboard
 
 Multiplications of the Jacobian by vertex elimination (fewer is better): the
-best verified row per task and method in `results/leaderboard.csv`. Bold marks
-the best known order of a task; the last columns give the proven optimum (bold)
-or a proven lower bound and the best known cost, and the time of the exact
-solver's run that proved the bound.
+best verified row per task and method in `{csv_name}`. Bold marks the best
+known order of a task; the last columns give the optimum (bold) or a lower
+bound and the best known cost, and the time of the exact solver's run behind
+the bound. A bound counts as proven (a bold optimum, or `[bound, best]`) only
+when the exact solver proved it on this machine, in the run that wrote it or
+by `validate --reprove-bounds`, as recorded in `{proofs_path(csv_path).as_posix()}`;
+`[bound?, best]` is a bound the CSV only claims.
 
-Every row was re-played by the numeric executor before it was written (its
-Jacobian equals `torch.func.jacrev` at the task's example inputs, and the
-executor's multiplication count equals the kernels'); re-check the whole file
-with `python -m baselines.leaderboard validate`. Generated by
-`python -m baselines.leaderboard render`; do not edit by hand.
+`run` re-played every order with the numeric executor before writing its row
+(Jacobian equal to `torch.func.jacrev` at the task's example inputs, executor
+count equal to the kernels'). Re-check the whole file, re-running every
+deterministic method, with `python -m baselines.leaderboard validate {csv_name}`;
+add `--reprove-bounds` to re-run the exact solver for every bound, or
+`--trust-bounds` to accept them as claims. Generated by
+`python -m baselines.leaderboard render --results {csv_path.parent.as_posix()}`;
+do not edit by hand.
 
-{markdown_table(rows)}
+{_table(rows, proofs)}
 
 ![cost relative to Markowitz](leaderboard.png)
 
@@ -123,15 +157,15 @@ Budgets: {runs}. Seeds: {", ".join(seeds) or "none"}. Rows: {len(rows)}; ccgym
 """
 
 
-def plot(rows: list[Row], path: Path) -> None:
-    """Per task, each method's best cost relative to Markowitz (log scale), with the lower bound as a tick."""
+def plot(rows: list[Row], proofs: list[Proof], path: Path) -> None:
+    """Per task, each method's best cost relative to Markowitz (log scale), with the proven lower bound as a tick."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     best = best_values(rows)
-    bounds = optimum_or_bounds(rows)
+    known = targets(rows, proofs)
     tasks = [task for task in _task_order(set(best)) if "markowitz" in best[task]]
     methods = [name for name in _methods_present(rows) if name not in ("markowitz", "random")]
     width = 0.8 / max(len(methods), 1)
@@ -141,9 +175,9 @@ def plot(rows: list[Row], path: Path) -> None:
         xs = [t + (m - (len(methods) - 1) / 2) * width for t, task in enumerate(tasks) if name in best[task]]
         ys = [best[task][name] / best[task]["markowitz"] for task in tasks if name in best[task]]
         axes.bar(xs, ys, width, label=name, color=colours(m % 10))
-    bounded = [(t, bounds[task][0] / best[task]["markowitz"]) for t, task in enumerate(tasks) if bounds[task][0]]
+    bounded = [(t, known[task].bound / best[task]["markowitz"]) for t, task in enumerate(tasks) if known[task].proven]
     for n, (t, ratio) in enumerate(bounded):
-        axes.hlines(ratio, t - 0.45, t + 0.45, colors="black", linewidth=1.5, label=None if n else "lower bound")
+        axes.hlines(ratio, t - 0.45, t + 0.45, colors="black", linewidth=1.5, label=None if n else "proven lower bound")
     axes.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
     axes.set_yscale("log")
     axes.set_xticks(range(len(tasks)), tasks, rotation=35, ha="right")
@@ -157,7 +191,8 @@ def plot(rows: list[Row], path: Path) -> None:
 
 
 def render(csv_path: Path, markdown_path: Path, picture_path: Path) -> None:
-    """Write the markdown page and the picture from the CSV."""
-    rows = read_rows(csv_path)
-    markdown_path.write_text(markdown(rows))
-    plot(rows, picture_path)
+    """Write the markdown page and the picture from the CSV and the proofs beside it."""
+    rows, proofs = read_rows(csv_path), read_proofs(csv_path)
+    markdown_path.parent.mkdir(parents=True, exist_ok=True)
+    markdown_path.write_text(markdown(rows, proofs, csv_path))
+    plot(rows, proofs, picture_path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from tqdm import tqdm
@@ -15,7 +14,8 @@ import ccgym
 from baselines.budget import Budget
 from baselines.leaderboard import verify
 from baselines.leaderboard.methods import METHODS
-from baselines.leaderboard.records import Row, append_rows
+from baselines.leaderboard.records import Row, today
+from baselines.leaderboard.store import append_rows, record_proofs
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,20 @@ FULL = Plan(seeds=[0, 1, 2], budget=Budget(seconds=10.0), exact_budget=Budget(se
 
 @dataclass
 class Report:
-    """What a run wrote and what it refused (with the reason)."""
+    """What a run wrote, what was already on the board, and what it refused (with the reason)."""
 
     written: list[Row] = field(default_factory=list)
+    repeated: list[Row] = field(default_factory=list)
     refused: list[tuple[str, str, int | None, str]] = field(default_factory=list)
 
 
 def run(plan: Plan, csv_path: Path, progress: bool = True) -> Report:
-    """Run every job of ``plan``; each verified row is appended to ``csv_path`` at once, each failure refused loudly."""
+    """Run every job of ``plan``; each verified row is appended to ``csv_path`` at once, each failure refused loudly.
+
+    A row equal to one already on the board (see :func:`records.key`) is not
+    written twice. A lower bound the exact solver proved in this run is also
+    recorded beside the CSV (:func:`store.record_proofs`).
+    """
     report = Report()
     jobs = plan.jobs()
     bar = tqdm(jobs, desc="leaderboard", unit="run", disable=not progress, file=sys.stderr)
@@ -69,8 +75,10 @@ def run(plan: Plan, csv_path: Path, progress: bool = True) -> Report:
             report.refused.append((task, name, seed, str(error)))
             tqdm.write(f"REFUSED {task} / {name} / seed {seed}: {error}", file=sys.stderr)
             continue
-        append_rows(csv_path, [row])
-        report.written.append(row)
+        written = append_rows(csv_path, [row])
+        (report.written if written else report.repeated).append(row)
+        if row.bound is not None:
+            record_proofs(csv_path, [verify.proof_of(row, "run", row.wall_time_s)])
     return report
 
 
@@ -92,6 +100,6 @@ def _attempt(plan: Plan, task_name: str, name: str, seed: int | None) -> Row:
         wall_time_s=round(wall, 3),
         order=" ".join(str(a) for a in outcome.order),
         ccgym_version=ccgym.__version__,
-        date=datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        date=today(),
         lower_bound="" if outcome.lower_bound is None else str(outcome.lower_bound),
     )

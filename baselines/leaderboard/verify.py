@@ -3,19 +3,25 @@
 Exact: ``ccgym.execute`` of the order at the task's example inputs (seed 0)
 equals ``torch.func.jacrev`` of the task's function to float64 round-off.
 Honest: the multiplications the executor performs equal ``ccgym.cost``'s
-count, which must equal the row's value. A lower bound cannot be re-proven
-cheaply; it is only checked not to exceed the cost of the row's own order.
+count, which must equal the row's value. Labelled: a row of a replayable
+method (see :meth:`Method.replayable`) is re-run and must give its order. A
+lower bound cannot be re-proven cheaply: :func:`check` only makes sure it does
+not exceed the cost of the row's own order, :func:`reprove` re-runs the exact
+solver under the row's budget and seed.
 """
 
 from __future__ import annotations
 
+import time
 from functools import cache
 
 import torch
 
 import benchmarks_tasks
 import ccgym
-from baselines.leaderboard.records import Row
+from baselines.budget import Budget
+from baselines.leaderboard.methods import METHODS, time_limit
+from baselines.leaderboard.records import Proof, Row, today
 
 RTOL = 1e-9
 ATOL = 1e-10
@@ -26,12 +32,17 @@ class Rejected(Exception):
     """A row that failed a check; the message says which."""
 
 
+class Unverified(Exception):
+    """A claimed lower bound that could not be re-proved; the message says why."""
+
+
 def check(row: Row) -> None:
-    """Raise :class:`Rejected` unless ``row`` passes every check."""
+    """Raise :class:`Rejected` unless ``row`` passes every check but the replay and the bound's proof."""
     try:
         task = benchmarks_tasks.get(row.task)
     except KeyError as error:
         raise Rejected(str(error.args[0])) from None
+    _check_method(row)
     graph = task.graph()
     try:
         order = ccgym.check_order(graph, row.actions)
@@ -42,7 +53,9 @@ def check(row: Row) -> None:
     cost = ccgym.cost(graph, order)
     if METRICS[row.metric](cost) != row.value:
         raise Rejected(f"claims {row.metric} = {row.value}, but the order costs {METRICS[row.metric](cost)}")
-    if row.bound is not None and not 0 <= row.bound <= cost.mults:
+    if row.bound is not None and row.metric != "mults":
+        raise Rejected(f"a lower bound bounds the multiplications, but the row's metric is {row.metric}")
+    if row.bound is not None and row.bound > cost.mults:
         raise Rejected(f"lower bound {row.bound} exceeds the cost {cost.mults} of the row's own order")
     inputs = task.example_inputs(0)
     jacobian, performed = ccgym.execute(graph, order, *inputs)
@@ -51,6 +64,61 @@ def check(row: Row) -> None:
     mismatch = _difference(jacobian, _reference(row.task))
     if mismatch:
         raise Rejected(f"inexact: {mismatch}")
+
+
+def _check_method(row: Row) -> None:
+    """Raise :class:`Rejected` unless the row fits its method (when the method is known).
+
+    A seed and a budget exactly when the method takes them; a lower bound only
+    from the exact solver, whose budget is in seconds only.
+    """
+    method = METHODS.get(row.method)
+    if method is None:
+        return  # an external method: its order is checked, its label cannot be
+    for given, needed, what in ((row.seed, method.seeded, "seed"), (row.budget, method.budgeted, "budget")):
+        if bool(given) != needed:
+            raise Rejected(f"{row.method} {'needs' if needed else 'takes no'} {what}, the row has {given!r}")
+    if row.bound is not None and not method.proves_bounds:
+        raise Rejected(f"{row.method} proves no lower bound, the row claims {row.bound}")
+    if method.proves_bounds:
+        try:
+            time_limit(Budget.parse(row.budget))
+        except ValueError as error:
+            raise Rejected(str(error)) from None
+
+
+def replay(row: Row) -> bool:
+    """Re-run a replayable method with the row's seed and budget; whether it was re-run.
+
+    :class:`Rejected` if it gives another order than the row's.
+    """
+    method = METHODS.get(row.method)
+    budget = Budget.parse(row.budget) if row.budget else None
+    if method is None or not method.replayable(budget):
+        return False
+    graph = benchmarks_tasks.get(row.task).graph()
+    order = method.run(graph, int(row.seed or 0), budget).order
+    if order != row.actions:
+        cost = ccgym.cost(graph, order).mults
+        raise Rejected(f"mislabelled: re-running {row.method} gives another order (costing {cost} mults)")
+    return True
+
+
+def reprove(row: Row, source: str) -> Proof:
+    """Re-run the exact solver under the row's budget and seed; the proof of its bound, or :class:`Unverified`."""
+    method = METHODS.get(row.method)
+    if method is None or not method.proves_bounds:
+        raise Unverified(f"{row.method!r} is not the exact solver: there are no settings to re-run")
+    start = time.perf_counter()
+    outcome = method.run(benchmarks_tasks.get(row.task).graph(), int(row.seed or 0), Budget.parse(row.budget))
+    if outcome.lower_bound < row.bound:
+        raise Unverified(f"the exact solver under {row.budget} proved only {outcome.lower_bound}, not {row.bound}")
+    return proof_of(row, source, time.perf_counter() - start)
+
+
+def proof_of(row: Row, source: str, wall_time_s: float) -> Proof:
+    """The record that ``row``'s lower bound was proven here today, by ``source`` in ``wall_time_s``."""
+    return Proof(row.task, row.bound, row.budget, row.seed, round(wall_time_s, 3), source, ccgym.__version__, today())
 
 
 @cache
