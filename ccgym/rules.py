@@ -2,7 +2,7 @@
 
 For a call of a supported operator, :func:`local_jacobians` returns, for each
 differentiable tensor operand, the labelled structure of ``d out / d operand``
-(see ``shared/design/cost-model.md``) and its value tensor. The structure
+(see ``docs/cost-model.md``) and its value tensor. The structure
 depends only on the operator and shapes; the values on the primal values.
 :data:`SUPPORTED` lists the operators, and :func:`evaluate` runs one.
 """
