@@ -12,8 +12,9 @@ from gymnasium import spaces
 from ccgym import kernels
 from ccgym.elimination import Cost
 from ccgym.envs import rendering
-from ccgym.envs.observation import Layout, eliminate_and_update, encode, inverse_log_scale, largest_jacobian_size
+from ccgym.envs.observation import Layout, eliminate_and_update, encode, inverse_log_scale
 from ccgym.envs.rewards import Baselines, RewardFunction
+from ccgym.features import largest_jacobian_size
 from ccgym.graph import Graph
 
 ILLEGAL_ACTIONS = ("raise", "penalize")
@@ -99,7 +100,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         self.illegal_penalty = float(illegal_penalty)
         self.render_mode = render_mode
         self.layout = Layout(*pad_to) if pad_to is not None else Layout.of(graph)
-        self.size_scale = size_scale if size_scale is not None else largest_jacobian_size(graph)
+        self.size_scale = size_scale if size_scale is not None else largest_jacobian_size(graph.packed)
         self._inv_log_scale = inverse_log_scale(self.size_scale)
         graph_space = spaces.Box(0.0, 1.0, self.layout.shape, np.float32)
         self.action_space = spaces.Discrete(self.layout.intermediates)
