@@ -1,14 +1,19 @@
 """The compact encoding (ccgym.features) and observation="features": incremental = from scratch, oracles, bounds, spaces."""
 
 import math
+import warnings
 
+import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.utils.env_checker import check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import benchmarks_tasks
 from ccgym import features, kernels
+from ccgym.envs import RANDOM_ID, CCElimEnv, RandomCCElimEnv, env_id
 from ccgym.envs.observation import CHANNELS, Layout, encode as encode_dense
-from ccgym.features import COST, LEGAL, SCALE_COST, VERTEX_FEATURES
+from ccgym.features import COST, EDGE_FEATURES, LEGAL, SCALE_COST, VERTEX_FEATURES
 from ccgym.structure import Structure
 
 TASKS = benchmarks_tasks.names()
@@ -129,6 +134,23 @@ def test_the_cost_feature_decodes_to_the_action_costs(task):
         assert not out.vertex[: packed.num_inputs, COST].any() and not out.vertex[actions.stop :, COST].any()
 
 
+@pytest.mark.parametrize("task", ["LIF", "RoeFlux", "RandomG"])
+def test_the_cost_feature_of_an_action_is_what_the_env_charges_for_it(task):
+    env = gym.make(env_id(task), observation="features")
+    layout = env.unwrapped.layout
+    rows = layout.inputs + np.arange(env.action_space.n)
+    scale = 1 / math.log1p(layout.num_vertices**2 * env.unwrapped.size_scale**1.5)  # as the docstring says
+    obs, info = env.reset()
+    rng = np.random.default_rng(0)
+    done = False
+    while not done:
+        action = rng.choice(np.flatnonzero(info["action_mask"]))
+        predicted = np.expm1(np.float64(obs["vertex"][rows[action], COST]) / scale)
+        mults_before = info["mults"]
+        obs, _, done, _, info = env.step(action)
+        assert predicted == pytest.approx(info["mults"] - mults_before, rel=1e-5, abs=1e-3)
+
+
 @pytest.mark.parametrize("task", ["LIF", "RoeFlux", "MLP"])
 def test_batched_encoding_equals_encoding_each_state(task):
     packed = task_graph(task).packed
@@ -230,3 +252,61 @@ def test_static_columns_are_kinds_sizes_and_path_lengths():
     np.testing.assert_allclose(
         static[:, VERTEX_FEATURES.index("rank")], [len(v.shape) / kernels.MAX_NDIM for v in graph.vertices]
     )
+
+
+@pytest.mark.parametrize("env_name", [env_id("LIF"), env_id("RoeFlux"), RANDOM_ID])
+def test_env_checkers_pass_for_features(env_name):
+    check_env(gym.make(env_name, observation="features").unwrapped)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*unconventional shape")  # 2-D arrays want a custom policy
+        sb3_check_env(gym.make(env_name, observation="features", illegal_action="penalize").unwrapped)
+
+
+@pytest.mark.parametrize("env_name", [env_id(task) for task in TASKS] + [RANDOM_ID])
+def test_observations_stay_in_the_space(env_name):
+    env = gym.make(env_name, observation="features")
+    space = env.observation_space
+    assert set(space.spaces) == set(features.Features._fields)
+    assert space["vertex"].shape[1] == len(VERTEX_FEATURES) and space["edge_features"].shape[1] == len(EDGE_FEATURES)
+    rng = np.random.default_rng(0)
+    for seed in range(2):
+        obs, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            assert space.contains(obs), {key: space[key].contains(value) for key, value in obs.items()}
+            assert all(np.isfinite(value).all() for value in obs.values())
+            np.testing.assert_array_equal(obs["vertex"][env.unwrapped.layout.inputs + np.arange(env.action_space.n),
+                                                        LEGAL], info["action_mask"])  # fmt: skip
+            obs, _, done, _, info = env.step(rng.choice(np.flatnonzero(info["action_mask"])))
+        assert obs["num_edges"][0] == obs["edge_mask"].sum() > 0
+
+
+def test_padding_shares_the_shapes_of_tasks():
+    envs = [gym.make(env_id(task), observation="features", pad_to=(16, 128, 20)) for task in ("LIF", "RoeFlux")]
+    layout = Layout(16, 128, 20)
+    for env in envs:
+        assert env.observation_space == envs[0].observation_space
+        assert env.observation_space["edge_index"].shape == (layout.max_edges, 2)
+        obs, info = env.reset()
+        graph = env.unwrapped.graph
+        rows = layout.rows(graph)
+        padding = np.setdiff1d(np.arange(layout.num_vertices), rows)
+        assert not obs["vertex"][padding].any()
+        live = obs["edge_index"][obs["edge_mask"] == 1]
+        assert np.isin(live, rows).all()
+        expected = {(rows[s], rows[d]) for s, d in np.argwhere(graph.packed.edges != kernels.NO_EDGE)}
+        assert {tuple(pair) for pair in live} == expected
+
+
+def test_random_env_slots_are_bounded_by_the_layout():
+    env = RandomCCElimEnv(num_intermediates=(5, 20), observation="features")
+    layout = env.layout
+    assert env.observation_space["edge_index"].shape == (layout.max_edges, 2)
+    for seed in range(5):
+        env.reset(seed=seed)
+        assert features.reachable_pairs(env.graph.packed) <= layout.max_edges
+
+
+def test_too_few_edge_slots_are_refused():
+    with pytest.raises(ValueError, match="reachable pairs, more than max_edges=10"):
+        CCElimEnv(task_graph("LIF"), observation="features", max_edges=10)

@@ -28,14 +28,18 @@ channel               where   value
 ====================  ======  ==============================================================
 
 The kernels here keep an observation up to date as vertices are eliminated,
-touching only the edges an elimination changes.
+touching only the edges an elimination changes. :class:`GraphObservation`
+serves it to ``CCElimEnv`` (``observation="graph"`` or ``"dict"``);
+:class:`ObservationMode` is what the env asks of an observation mode.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+from gymnasium import spaces
 from numba import njit
 
 from ccgym import kernels
@@ -137,3 +141,60 @@ def eliminate_and_update(graph: kernels.PackedGraph, edges, vertex: int, rows, i
         _write_edge(graph, edges, vertex, touched[n_preds + s], rows, inv_log_scale, obs)
     obs[ELIMINABLE, rows[vertex], rows[vertex]] = 0.0
     return mults, memory_change
+
+
+Observation = np.ndarray | dict[str, np.ndarray]
+
+
+class ObservationMode(Protocol):
+    """An observation mode of ``CCElimEnv``: its space, and its state kept up to date as vertices are eliminated."""
+
+    space: spaces.Space
+
+    def load(self, graph: Graph) -> None:
+        """Prepare for episodes on ``graph`` (it fits the layout)."""
+
+    def reset(self) -> None:
+        """Observe the initial state of the loaded graph."""
+
+    def eliminate(self, edges: np.ndarray, vertex: int) -> tuple[int, int]:
+        """Eliminate ``vertex`` in ``edges`` and observe the result; returns ``(mults, memory_change)``."""
+
+    def observe(self, mask: np.ndarray) -> Observation:
+        """The observation now, as fresh arrays; ``mask`` is the legal actions."""
+
+
+class GraphObservation:
+    """The ``(8, N, N)`` observation of this module, alone (``"graph"``) or with the action mask (``"dict"``)."""
+
+    def __init__(self, layout: Layout, size_scale: int, with_mask: bool) -> None:
+        self.layout = layout
+        self._inv_log_scale = inverse_log_scale(size_scale)
+        self._with_mask = with_mask
+        graph_space = spaces.Box(0.0, 1.0, layout.shape, np.float32)
+        self.space = (
+            spaces.Dict({"graph": graph_space, "action_mask": spaces.MultiBinary(layout.intermediates)})
+            if with_mask
+            else graph_space
+        )
+
+    def load(self, graph: Graph) -> None:
+        packed = graph.packed
+        self._packed = packed
+        self._rows = self.layout.rows(graph)
+        self._initial = np.zeros(self.layout.shape, np.float32)
+        encode(packed, *packed.initial_state(), self._rows, self._inv_log_scale, self._initial)
+        self._touched = np.empty(graph.num_vertices, np.int64)
+
+    def reset(self) -> None:
+        self._obs = self._initial.copy()
+
+    def eliminate(self, edges: np.ndarray, vertex: int) -> tuple[int, int]:
+        return eliminate_and_update(
+            self._packed, edges, vertex, self._rows, self._inv_log_scale, self._touched, self._obs
+        )
+
+    def observe(self, mask: np.ndarray) -> Observation:
+        if self._with_mask:
+            return {"graph": self._obs.copy(), "action_mask": mask.astype(np.int8)}
+        return self._obs.copy()
