@@ -4,13 +4,16 @@ A uniformly random masked policy eliminates the intermediates in a uniformly
 random order, so every loop replays the same pre-drawn random permutations:
 
 - ``kernel``: :func:`ccgym.kernels.eliminate` on a copy of the initial arrays;
+- ``compiled``: the same elimination loop compiled (one call per episode);
 - ``env``: ``CCElimEnv.step`` (reward, observation and info included);
+- ``env features``: the same with ``observation="features"``;
 - ``gym.make``: the same through ``gym.make``'s wrappers (the usual way in);
 - ``gym.make+mask``: as ``gym.make``, but the policy draws each action from
   ``info["action_mask"]`` itself (the cost of a real masked random agent).
 
 Episodes restart (array copy or ``reset``) inside the timed loop. Each line
-of output is a JSON object; ``overhead`` is kernel steps/s over this loop's.
+of output is a JSON object; ``overhead`` is kernel steps/s over this loop's,
+``vs_compiled`` compiled steps/s over this loop's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Callable, Iterator
 
 import gymnasium as gym
 import numpy as np
+from numba import njit
 
 import benchmarks_tasks
 from ccgym import kernels
@@ -60,6 +64,23 @@ def kernel_episode(graph: Graph) -> Callable[[list[int]], None]:
     return run
 
 
+@njit(cache=True)
+def _eliminate_all(graph: kernels.PackedGraph, vertices: np.ndarray) -> None:
+    edges = graph.edges.copy()
+    for vertex in vertices:
+        kernels.eliminate(graph, edges, vertex)
+
+
+def compiled_episode(graph: Graph) -> Callable[[list[int]], None]:
+    """One episode of kernel steps in one compiled call."""
+    packed = graph.packed
+
+    def run(order: list[int]) -> None:
+        _eliminate_all(packed, np.asarray(order, np.int64) + packed.num_inputs)
+
+    return run
+
+
 def env_episode(env: gym.Env) -> Callable[[list[int]], None]:
     """One episode through the Gymnasium API."""
 
@@ -91,7 +112,9 @@ def measure(task: str, seconds: float, seed: int = 0) -> list[dict]:
     n = graph.num_intermediates
     loops = {
         "kernel": kernel_episode(graph),
+        "compiled": compiled_episode(graph),
         "env": env_episode(CCElimEnv(graph)),
+        "env features": env_episode(CCElimEnv(graph, observation="features")),
         "gym.make": env_episode(gym.make(env_id(task))),
         "gym.make+mask": masked_policy_episode(gym.make(env_id(task)), seed),
     }
@@ -106,6 +129,7 @@ def measure(task: str, seconds: float, seed: int = 0) -> list[dict]:
         )  # fmt: skip
     for record in records:
         record["overhead"] = round(records[0]["steps_per_s"] / record["steps_per_s"], 2)
+        record["vs_compiled"] = round(records[1]["steps_per_s"] / record["steps_per_s"], 2)
     return records
 
 
