@@ -136,6 +136,18 @@ def test_illegal_actions_raise_a_value_error_naming_them():
         padded.step(12)
 
 
+def test_any_integer_type_is_an_action():
+    env = gym.make(env_id("LIF"))
+    env.reset()
+    for action in (1, np.int64(2), np.int32(3), np.uint8(4), np.array(5)):
+        assert env.step(action)[4]["order"][-1] == int(action)
+    for illegal in (np.int64(2), np.int32(3)):
+        with pytest.raises(ValueError, match="already eliminated"):
+            env.step(illegal)
+    with pytest.raises(ValueError, match="not in the action space"):
+        env.step(6.0)
+
+
 def test_penalized_illegal_actions_leave_the_state_unchanged():
     env = gym.make(env_id("LIF"), illegal_action="penalize", illegal_penalty=5.0)
     env.reset()

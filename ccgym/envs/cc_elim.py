@@ -143,7 +143,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
 
     def step(self, action: int | np.integer) -> tuple[Observation, float, bool, bool, dict]:
         """Eliminate intermediate ``action``."""
-        problem = self._illegal_reason(action)
+        problem = None if self._plainly_legal(action) else self._illegal_reason(action)
         if problem is not None:
             if self.illegal_action == "raise":
                 raise ValueError(f"{problem}; the legal actions are info['action_mask'] and env.action_masks()")
@@ -194,6 +194,10 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         self._initial_memory = int(kernels.memory(packed, packed.edges))
         self.baselines = Baselines.of(graph)
         self._mults_coefficient, self._memory_coefficient = self.reward_function.coefficients(self.baselines)
+
+    def _plainly_legal(self, action: int | np.integer) -> bool:
+        """Whether ``action`` is an ``int`` or ``np.int64`` and legal now: the common case, checked fast."""
+        return type(action) in (int, np.int64) and 0 <= action < self._mask.shape[0] and bool(self._mask[action])
 
     def _illegal_reason(self, action: int | np.integer) -> str | None:
         """Why ``action`` is illegal now, or None."""

@@ -3,17 +3,31 @@
 The keys are the fields of :class:`ccgym.features.Features`: ``vertex``
 (one row per layout row), ``edge_index``, ``edge_features``, ``edge_mask`` and
 ``num_edges`` (``max_edges`` edge slots). Every step updates the encoding in
-place; the observation is a fresh copy of it.
+place in one compiled call; the observation is a fresh copy of it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces
+from numba import njit
 
 from ccgym import features
 from ccgym.envs.observation import Layout
 from ccgym.graph import Graph
+from ccgym.kernels import PackedGraph
+
+
+@njit(cache=True)
+def _eliminate_and_update(graph: tuple, plan: tuple, edges, vertex: int, touched, out: tuple):
+    """:func:`ccgym.features.eliminate_and_update` over the fields of its named tuples.
+
+    Numba types a named tuple argument in Python, field by field, and a plain
+    tuple in C: this halves the cost of the call from Python (the env's step).
+    """
+    return features.eliminate_and_update(
+        PackedGraph(*graph), features.FeaturePlan(*plan), edges, vertex, touched, features.Features(*out)
+    )
 
 
 class FeatureObservation:
@@ -41,14 +55,15 @@ class FeatureObservation:
         )
         self._initial = features.empty_features(self.layout.num_vertices, self.max_edges)
         features.encode(packed, self.plan, *packed.initial_state(), self._initial)
-        self._packed = packed
+        self._fields = tuple(packed), tuple(self.plan)
         self._touched = np.empty(graph.num_vertices, np.int64)
 
     def reset(self) -> None:
-        self._encoding = features.Features(*(array.copy() for array in self._initial))
+        self._encoding = tuple(array.copy() for array in self._initial)
 
     def eliminate(self, edges: np.ndarray, vertex: int) -> tuple[int, int]:
-        return features.eliminate_and_update(self._packed, self.plan, edges, vertex, self._touched, self._encoding)
+        graph_fields, plan_fields = self._fields
+        return _eliminate_and_update(graph_fields, plan_fields, edges, vertex, self._touched, self._encoding)
 
     def observe(self, mask: np.ndarray) -> dict[str, np.ndarray]:  # noqa: ARG002 (the mask is a vertex column)
         vertex, edge_index, edge_features, edge_mask, num_edges = self._encoding
