@@ -1,7 +1,10 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
+
+from ccgym import kernels
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -22,3 +25,13 @@ def assert_same_jacobian(actual, expected) -> None:
         assert block.dtype == torch.float64
         assert block.shape == ref.shape
         torch.testing.assert_close(block, ref, rtol=1e-9, atol=1e-11)
+
+
+def random_states(packed: kernels.PackedGraph, count: int, seed: int):
+    """``count`` states reached by random prefixes of random orders: ``(edges, eliminated)`` pairs."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        edges, eliminated = packed.initial_state()
+        for action in rng.permutation(packed.num_intermediates)[: rng.integers(packed.num_intermediates + 1)]:
+            kernels.step(packed, edges, eliminated, int(action))
+        yield edges, eliminated

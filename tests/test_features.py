@@ -11,6 +11,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import benchmarks_tasks
 from ccgym import features, kernels
+from conftest import random_states
 from ccgym.envs import RANDOM_ID, CCElimEnv, RandomCCElimEnv, env_id
 from ccgym.envs.observation import CHANNELS, Layout, encode as encode_dense
 from ccgym.features import COST, EDGE_FEATURES, LEGAL, SCALE_COST, VERTEX_FEATURES
@@ -28,16 +29,6 @@ def encoding_of(packed, plan, edges, eliminated) -> features.Features:
     out = features.empty_features(*plan.vertex_static.shape[:1], plan.edge_index.shape[0])
     features.encode(packed, plan, edges, eliminated, out)
     return out
-
-
-def random_states(packed, count: int, seed: int):
-    """``(edges, eliminated)`` after random prefixes of random orders."""
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        edges, eliminated = packed.initial_state()
-        for action in rng.permutation(packed.num_intermediates)[: rng.integers(packed.num_intermediates + 1)]:
-            kernels.step(packed, edges, eliminated, int(action))
-        yield edges, eliminated
 
 
 def transitive_closure(edges: np.ndarray) -> np.ndarray:
