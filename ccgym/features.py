@@ -59,10 +59,11 @@ edge column        value (0 for absent edges)
 =================  ==================================================================
 
 The scale denominators are ``1 / plan.scales[SCALE_SIZE | SCALE_COUNT |
-SCALE_COST]``, so ``expm1(cost / plan.scales[SCALE_COST])`` decodes a cost.
+SCALE_COST]``, so ``expm1(cost / plan.scales[SCALE_COST])`` decodes a cost
+(to float32 precision, a relative 1e-6).
 
-**API** (all njit but :func:`make_plan` and :func:`empty_features`; nothing
-allocates per call):
+**API** (the builders of plans and buffers are Python; everything that
+encodes is njit, callable from njit code, and allocates nothing):
 
 - ``plan = make_plan(graph, rows, num_rows, max_edges, size_scale)``: what
   encoding needs of one graph in one layout (:class:`FeaturePlan`, read-only,
@@ -430,7 +431,9 @@ def encode(graph: PackedGraph, plan: FeaturePlan, edges, eliminated, out: Featur
 
 
 @njit(cache=True)
-def update(graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, touched, n_preds: int, n_succs: int, out) -> None:
+def update(
+    graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, touched, n_preds: int, n_succs: int, out: Features
+) -> None:
     """Bring ``out`` from the state before eliminating ``vertex`` to the state after it.
 
     ``touched``, ``n_preds`` and ``n_succs`` are what

@@ -1,4 +1,4 @@
-"""The compact encoding (ccgym.features) and observation="features": incremental = from scratch, oracles, bounds, spaces."""
+"""ccgym.features and observation="features": incremental equals from scratch, oracles, bounds, spaces."""
 
 import math
 import warnings
@@ -157,7 +157,7 @@ def test_batched_encoding_equals_encoding_each_state(task):
 
 
 def padded(graph, layout: Layout) -> tuple[kernels.PackedGraph, np.ndarray]:
-    """A graph's packing with isolated padding vertices up to ``layout`` (as a batch pads it), and its rows (-1: padding)."""
+    """A graph packed with isolated padding vertices up to ``layout`` (as a batch pads it), and its rows (-1: none)."""
     packed = graph.packed
     keep = layout.rows(graph)
     n = layout.num_vertices
@@ -175,7 +175,7 @@ def padded(graph, layout: Layout) -> tuple[kernels.PackedGraph, np.ndarray]:
 def test_graphs_padded_to_a_batch_encode_like_the_env_encodes_them():
     """A batch of different graphs in one layout (rows -1 for padding vertices) encodes as each graph alone."""
     graphs = [task_graph(task) for task in ("LIF", "AdaLIF")]
-    layout = Layout(*(max(sizes) for sizes in zip(*[(g.num_inputs, g.num_intermediates, g.num_outputs) for g in graphs])))
+    layout = Layout(*np.max([(g.num_inputs, g.num_intermediates, g.num_outputs) for g in graphs], axis=0))
     n, size_scale = layout.num_vertices, 10_000
     batch_graphs, batch_plans, expected, states = [], [], [], []
     for seed, graph in enumerate(graphs):
