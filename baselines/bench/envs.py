@@ -150,9 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tasks", nargs="*", help="task names (default: RoeFlux and the largest task)")
     parser.add_argument("--seconds", type=float, default=2.0, help="time per loop (default: 2)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds the loops take turns in (default: 5)")
     args = parser.parse_args(argv)
     for task in args.tasks or ["RoeFlux", largest_task()]:
-        for record in measure(task, args.seconds):
+        for record in measure(task, args.seconds, rounds=args.rounds):
             print(json.dumps(record), flush=True)
     return 0
 
