@@ -298,6 +298,8 @@ def test_random_env_slots_are_bounded_by_the_layout():
         assert features.reachable_pairs(env.graph.packed) <= layout.max_edges
 
 
-def test_too_few_edge_slots_are_refused():
+def test_edge_slots_that_do_not_fit_are_refused():
     with pytest.raises(ValueError, match="reachable pairs, more than max_edges=10"):
         CCElimEnv(task_graph("LIF"), observation="features", max_edges=10)
+    with pytest.raises(ValueError, match="max_edges sizes observation='features' only"):
+        CCElimEnv(task_graph("LIF"), max_edges=100)

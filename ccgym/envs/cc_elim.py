@@ -98,6 +98,8 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
             raise ValueError(f"illegal_action must be one of {ILLEGAL_ACTIONS}, got {illegal_action!r}")
         if observation not in OBSERVATIONS:
             raise ValueError(f"observation must be one of {OBSERVATIONS}, got {observation!r}")
+        if max_edges is not None and observation != "features":
+            raise ValueError(f"max_edges sizes observation='features' only, not observation={observation!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.reward_function = RewardFunction.from_options(reward, normalize, reward_scale)
