@@ -1,8 +1,11 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+
+from ccgym import kernels
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -49,3 +52,14 @@ def board(tmp_path_factory, board_plan) -> Path:
     report = run(board_plan, path, progress=False)
     assert not report.refused and len(report.written) == 8
     return path
+
+
+def random_states(packed: kernels.PackedGraph, count: int, seed: int):
+    """``count`` states reached by random prefixes of random orders: ``(edges, eliminated)`` pairs."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        edges, eliminated = packed.initial_state()
+        touched = kernels.scratch(packed)
+        for action in rng.permutation(packed.num_intermediates)[: rng.integers(packed.num_intermediates + 1)]:
+            kernels.step(packed, edges, eliminated, int(action), touched)
+        yield edges, eliminated

@@ -32,7 +32,7 @@ def test_cost_is_integers(graph):
         (lambda n: list(range(n - 1)) + [n], "out of range"),
         (lambda n: list(range(n - 1)) + [-1], "out of range"),
         (lambda n: list(range(n - 1)), "incomplete order"),
-        (lambda n: [list(range(n))], "flat sequence"),
+        (lambda n: [list(range(n))], "holds integers"),
     ],
     ids=["repeat", "too-large", "negative", "incomplete", "nested"],
 )

@@ -25,6 +25,10 @@ def test_kernels_load_neither_torch_nor_gymnasium():
     assert not any(_loaded_after("import ccgym.kernels").values())
 
 
+def test_the_feature_encoder_loads_neither_torch_nor_gymnasium():
+    assert not any(_loaded_after("import ccgym.features").values())
+
+
 def test_a_graph_file_is_read_and_costed_with_ccgym_alone():
     code = (
         "import ccgym\n"

@@ -10,19 +10,9 @@ import pytest
 
 import benchmarks_tasks
 from ccgym import kernels
+from conftest import random_states
 
 TASKS = benchmarks_tasks.names()
-
-
-def random_states(packed: kernels.PackedGraph, count: int, seed: int):
-    """``count`` states reached by random prefixes of random orders: ``(edges, eliminated)`` pairs."""
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        edges, eliminated = packed.initial_state()
-        touched = kernels.scratch(packed)
-        for action in rng.permutation(packed.num_intermediates)[: rng.integers(packed.num_intermediates + 1)]:
-            kernels.step(packed, edges, eliminated, int(action), touched)
-        yield edges, eliminated
 
 
 @pytest.mark.parametrize("task", TASKS)

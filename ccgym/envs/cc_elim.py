@@ -12,14 +12,14 @@ from gymnasium import spaces
 from ccgym import kernels
 from ccgym.elimination import Cost
 from ccgym.envs import rendering
-from ccgym.envs.observation import Layout, eliminate_and_update, encode, inverse_log_scale, largest_jacobian_size
+from ccgym.envs.feature_observation import FeatureObservation
+from ccgym.envs.observation import GraphObservation, Layout, Observation, ObservationMode
 from ccgym.envs.rewards import Baselines, RewardFunction
+from ccgym.features import largest_jacobian_size, reachable_pairs
 from ccgym.graph import Graph
 
 ILLEGAL_ACTIONS = ("raise", "penalize")
-OBSERVATIONS = ("graph", "dict")
-
-Observation = np.ndarray | dict[str, np.ndarray]
+OBSERVATIONS = ("graph", "dict", "features")
 
 
 class CCElimEnv(gym.Env[Observation, np.int64]):
@@ -40,7 +40,9 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
 
     **Observations** ``Box(0, 1, (8, N, N), float32)``, channel by channel in
     :mod:`ccgym.envs.observation`; with ``observation="dict"``,
-    ``{"graph": that Box, "action_mask": MultiBinary(intermediates)}``.
+    ``{"graph": that Box, "action_mask": MultiBinary(intermediates)}``; with
+    ``observation="features"``, vertex features and a padded edge list
+    (:mod:`ccgym.features`, :mod:`ccgym.envs.feature_observation`).
 
     **Rewards** minus the step's multiplications (``reward="mults"``), minus
     its increase of the peak stored values (``"memory"``), or a weighted sum
@@ -60,12 +62,15 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         reward_scale: multiplies every reward (not the illegal-action penalty).
         illegal_action: ``"raise"`` or ``"penalize"``.
         illegal_penalty: the penalty, in reward units.
-        observation: ``"graph"`` or ``"dict"``.
+        observation: ``"graph"``, ``"dict"`` or ``"features"``.
         pad_to: ``(inputs, intermediates, outputs)`` to size the spaces for,
             so that graphs of different sizes share them; padding actions are
             never legal. Default: the graph's own counts.
         size_scale: the Jacobian size that the size channels map to 1.
             Default: the largest dense edge Jacobian of the graph.
+        max_edges: edge slots of ``observation="features"``. Default: the
+            graph's pairs joined by a path, or with ``pad_to`` the most a
+            graph of that layout can have.
         render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
     """
 
@@ -83,6 +88,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         observation: str = "graph",
         pad_to: tuple[int, int, int] | None = None,
         size_scale: int | None = None,
+        max_edges: int | None = None,
         render_mode: str | None = None,
     ) -> None:
         if not isinstance(graph, Graph):
@@ -93,6 +99,8 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
             raise ValueError(f"illegal_action must be one of {ILLEGAL_ACTIONS}, got {illegal_action!r}")
         if observation not in OBSERVATIONS:
             raise ValueError(f"observation must be one of {OBSERVATIONS}, got {observation!r}")
+        if max_edges is not None and observation != "features":
+            raise ValueError(f"max_edges sizes observation='features' only, not observation={observation!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.reward_function = RewardFunction.from_options(reward, normalize, reward_scale)
@@ -100,16 +108,16 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         self.illegal_penalty = float(illegal_penalty)
         self.render_mode = render_mode
         self.layout = Layout(*pad_to) if pad_to is not None else Layout.of(graph)
-        self.size_scale = size_scale if size_scale is not None else largest_jacobian_size(graph)
-        self._inv_log_scale = inverse_log_scale(self.size_scale)
-        graph_space = spaces.Box(0.0, 1.0, self.layout.shape, np.float32)
+        self.size_scale = size_scale if size_scale is not None else largest_jacobian_size(graph.packed)
+        self._observer: ObservationMode
+        if observation == "features":
+            if max_edges is None:
+                max_edges = reachable_pairs(graph.packed) if pad_to is None else self.layout.max_edges
+            self._observer = FeatureObservation(self.layout, self.size_scale, max_edges)
+        else:
+            self._observer = GraphObservation(self.layout, self.size_scale, with_mask=observation == "dict")
+        self.observation_space = self._observer.space
         self.action_space = spaces.Discrete(self.layout.intermediates)
-        self._dict_observation = observation == "dict"
-        self.observation_space = (
-            spaces.Dict({"graph": graph_space, "action_mask": spaces.MultiBinary(self.layout.intermediates)})
-            if self._dict_observation
-            else graph_space
-        )
         self._load(graph)
         self._needs_reset = True
 
@@ -129,7 +137,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         if graph is not self._graph:
             self._load(graph)
         self._edges = self._packed.edges.copy()
-        self._obs = self._initial_obs.copy()
+        self._observer.reset()
         self._mask = self._initial_mask.copy()
         self._memory = self._peak = self._initial_memory
         self._mults = 0
@@ -142,7 +150,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         """Eliminate intermediate ``action``; ``RuntimeError`` once the episode is over (call ``reset``)."""
         if self._needs_reset:
             raise RuntimeError("no episode is running (none started, or it terminated or was truncated): call reset()")
-        problem = self._illegal_reason(action)
+        problem = None if self._plainly_legal(action) else self._illegal_reason(action)
         if problem is not None:
             if self.illegal_action == "raise":
                 raise ValueError(f"{problem}; the legal actions are info['action_mask'] and env.action_masks()")
@@ -153,9 +161,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
             return self._observation(), -self.illegal_penalty, False, truncated, info
         action = int(action)
         packed = self._packed
-        mults, memory_change = eliminate_and_update(
-            packed, self._edges, packed.num_inputs + action, self._rows, self._inv_log_scale, self._touched, self._obs
-        )
+        mults, memory_change = self._observer.eliminate(self._edges, packed.num_inputs + action)
         self._mask[action] = False
         self._order.append(action)
         self._mults += mults
@@ -187,18 +193,18 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
     def _load(self, graph: Graph) -> None:
         """Everything that depends only on the graph: rows, initial observation and state, rewards."""
         packed = graph.packed
-        edges, eliminated = packed.initial_state()
         self._graph = graph
         self._packed = packed
-        self._rows = self.layout.rows(graph)
-        self._initial_obs = obs = np.zeros(self.layout.shape, np.float32)
-        encode(packed, edges, eliminated, self._rows, self._inv_log_scale, obs)
-        self._touched = np.empty(graph.num_vertices, np.int64)
+        self._observer.load(graph)
         self._initial_mask = np.zeros(self.layout.intermediates, np.bool_)
         self._initial_mask[: packed.num_intermediates] = True
         self._initial_memory = int(kernels.memory(packed, packed.edges))
         self.baselines = Baselines.of(graph)
         self._mults_coefficient, self._memory_coefficient = self.reward_function.coefficients(self.baselines)
+
+    def _plainly_legal(self, action: int | np.integer) -> bool:
+        """Whether ``action`` is an ``int`` or ``np.int64`` and legal now: the common case, checked fast."""
+        return type(action) in (int, np.int64) and 0 <= action < self._mask.shape[0] and bool(self._mask[action])
 
     def _illegal_reason(self, action: int | np.integer) -> str | None:
         """Why ``action`` is illegal now, or None."""
@@ -214,9 +220,7 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         return None
 
     def _observation(self) -> Observation:
-        if self._dict_observation:
-            return {"graph": self._obs.copy(), "action_mask": self._mask.astype(np.int8)}
-        return self._obs.copy()
+        return self._observer.observe(self._mask)
 
     def _info(self) -> dict[str, Any]:
         info: dict[str, Any] = {

@@ -28,18 +28,22 @@ channel               where   value
 ====================  ======  ==============================================================
 
 The kernels here keep an observation up to date as vertices are eliminated,
-touching only the edges an elimination changes.
+touching only the edges an elimination changes. :class:`GraphObservation`
+serves it to ``CCElimEnv`` (``observation="graph"`` or ``"dict"``);
+:class:`ObservationMode` is what the env asks of an observation mode.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+from gymnasium import spaces
 from numba import njit
 
 from ccgym import kernels
+from ccgym.features import diagonal_size, inverse_log_scale, log_ratio, numel
 from ccgym.graph import Graph
 
 CHANNELS = ("edge", "stored", "dense", "diagonal", "vertex_size", "eliminable", "input", "output")
@@ -69,6 +73,12 @@ class Layout:
         """Shape of an observation."""
         return len(CHANNELS), self.num_vertices, self.num_vertices
 
+    @property
+    def max_edges(self) -> int:
+        """The most edges (and paths) a graph of this layout can have: outputs are sinks, inputs sources."""
+        i, m, o = self.inputs, self.intermediates, self.outputs
+        return i * m + i * o + m * (m - 1) // 2 + m * o
+
     def rows(self, graph: Graph) -> np.ndarray:
         """Observation row of every vertex of ``graph``; ``ValueError`` if it does not fit."""
         counts = (graph.num_inputs, graph.num_intermediates, graph.num_outputs)
@@ -77,46 +87,6 @@ class Layout:
             raise ValueError(f"a graph with (inputs, intermediates, outputs) = {counts} does not fit the layout {room}")
         starts = (0, self.inputs, self.inputs + self.intermediates)
         return np.concatenate([start + np.arange(count) for start, count in zip(starts, counts)]).astype(np.int64)
-
-
-def inverse_log_scale(size_scale: int) -> float:
-    """``1 / log(size_scale)``, or 0 when every size is 1."""
-    return 1.0 / math.log(size_scale) if size_scale > 1 else 0.0
-
-
-def largest_jacobian_size(graph: Graph) -> int:
-    """Entries of the largest dense edge Jacobian that ``graph`` can have."""
-    return max(math.prod(v.shape) for v in graph.vertices) ** 2
-
-
-@njit(cache=True)
-def _log_ratio(size: int, inv_log_scale: float) -> float:
-    return min(math.log(size) * inv_log_scale, 1.0)
-
-
-@njit(cache=True)
-def _numel(graph: kernels.PackedGraph, v: int) -> int:
-    size = 1
-    for a in range(graph.ndims[v]):
-        size *= graph.shapes[v, a]
-    return size
-
-
-@njit(cache=True)
-def _diagonal_size(graph: kernels.PackedGraph, code: int, dst: int, src: int) -> int:
-    """Product of the sizes of labels shared by an output axis and an input axis."""
-    n_dst = graph.ndims[dst]
-    on_input = 0
-    for b in range(graph.ndims[src]):
-        on_input |= 1 << kernels.axis_label(code, n_dst + b)
-    size = 1
-    seen = 0
-    for a in range(n_dst):
-        bit = 1 << kernels.axis_label(code, a)
-        if on_input & bit and not seen & bit:
-            seen |= bit
-            size *= graph.shapes[dst, a]
-    return size
 
 
 @njit(cache=True)
@@ -131,9 +101,9 @@ def _write_edge(graph: kernels.PackedGraph, edges, src: int, dst: int, rows, inv
         obs[DIAGONAL, r, c] = 0.0
         return
     obs[EDGE, r, c] = 1.0
-    obs[STORED, r, c] = _log_ratio(kernels.edge_size(graph, code, dst, src), inv_log_scale)
-    obs[DENSE, r, c] = _log_ratio(_numel(graph, dst) * _numel(graph, src), inv_log_scale)
-    obs[DIAGONAL, r, c] = _log_ratio(_diagonal_size(graph, code, dst, src), inv_log_scale)
+    obs[STORED, r, c] = log_ratio(kernels.edge_size(graph, code, dst, src), inv_log_scale)
+    obs[DENSE, r, c] = log_ratio(numel(graph, dst) * numel(graph, src), inv_log_scale)
+    obs[DIAGONAL, r, c] = log_ratio(diagonal_size(graph, code, dst, src), inv_log_scale)
 
 
 @njit(cache=True)
@@ -147,7 +117,7 @@ def encode(graph: kernels.PackedGraph, edges, eliminated, rows, inv_log_scale: f
                 _write_edge(graph, edges, src, dst, rows, inv_log_scale, obs)
     for v in range(n):
         r = rows[v]
-        obs[VERTEX_SIZE, r, r] = _log_ratio(_numel(graph, v), inv_log_scale)
+        obs[VERTEX_SIZE, r, r] = log_ratio(numel(graph, v), inv_log_scale)
         if v < graph.num_inputs:
             obs[INPUT, r, r] = 1.0
         elif v < graph.num_inputs + eliminated.shape[0]:
@@ -171,3 +141,60 @@ def eliminate_and_update(graph: kernels.PackedGraph, edges, vertex: int, rows, i
         _write_edge(graph, edges, vertex, touched[n_preds + s], rows, inv_log_scale, obs)
     obs[ELIMINABLE, rows[vertex], rows[vertex]] = 0.0
     return mults, memory_change
+
+
+Observation = np.ndarray | dict[str, np.ndarray]
+
+
+class ObservationMode(Protocol):
+    """An observation mode of ``CCElimEnv``: its space, and its state kept up to date as vertices are eliminated."""
+
+    space: spaces.Space
+
+    def load(self, graph: Graph) -> None:
+        """Prepare for episodes on ``graph`` (it fits the layout)."""
+
+    def reset(self) -> None:
+        """Observe the initial state of the loaded graph."""
+
+    def eliminate(self, edges: np.ndarray, vertex: int) -> tuple[int, int]:
+        """Eliminate ``vertex`` in ``edges`` and observe the result; returns ``(mults, memory_change)``."""
+
+    def observe(self, mask: np.ndarray) -> Observation:
+        """The observation now, as fresh arrays; ``mask`` is the legal actions."""
+
+
+class GraphObservation:
+    """The ``(8, N, N)`` observation of this module, alone (``"graph"``) or with the action mask (``"dict"``)."""
+
+    def __init__(self, layout: Layout, size_scale: int, with_mask: bool) -> None:
+        self.layout = layout
+        self._inv_log_scale = inverse_log_scale(size_scale)
+        self._with_mask = with_mask
+        graph_space = spaces.Box(0.0, 1.0, layout.shape, np.float32)
+        self.space = (
+            spaces.Dict({"graph": graph_space, "action_mask": spaces.MultiBinary(layout.intermediates)})
+            if with_mask
+            else graph_space
+        )
+
+    def load(self, graph: Graph) -> None:
+        packed = graph.packed
+        self._packed = packed
+        self._rows = self.layout.rows(graph)
+        self._initial = np.zeros(self.layout.shape, np.float32)
+        encode(packed, *packed.initial_state(), self._rows, self._inv_log_scale, self._initial)
+        self._touched = np.empty(graph.num_vertices, np.int64)
+
+    def reset(self) -> None:
+        self._obs = self._initial.copy()
+
+    def eliminate(self, edges: np.ndarray, vertex: int) -> tuple[int, int]:
+        return eliminate_and_update(
+            self._packed, edges, vertex, self._rows, self._inv_log_scale, self._touched, self._obs
+        )
+
+    def observe(self, mask: np.ndarray) -> Observation:
+        if self._with_mask:
+            return {"graph": self._obs.copy(), "action_mask": mask.astype(np.int8)}
+        return self._obs.copy()
