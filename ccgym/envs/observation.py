@@ -89,12 +89,12 @@ def largest_jacobian_size(graph: Graph) -> int:
     return max(math.prod(v.shape) for v in graph.vertices) ** 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _log_ratio(size: int, inv_log_scale: float) -> float:
     return min(math.log(size) * inv_log_scale, 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _numel(graph: kernels.PackedGraph, v: int) -> int:
     size = 1
     for a in range(graph.ndims[v]):
@@ -102,7 +102,7 @@ def _numel(graph: kernels.PackedGraph, v: int) -> int:
     return size
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _diagonal_size(graph: kernels.PackedGraph, code: int, dst: int, src: int) -> int:
     """Product of the sizes of labels shared by an output axis and an input axis."""
     n_dst = graph.ndims[dst]
@@ -119,7 +119,7 @@ def _diagonal_size(graph: kernels.PackedGraph, code: int, dst: int, src: int) ->
     return size
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _write_edge(graph: kernels.PackedGraph, edges, src: int, dst: int, rows, inv_log_scale: float, obs) -> None:
     r = rows[src]
     c = rows[dst]
