@@ -6,11 +6,11 @@ An observation mode of the vector env is a *batch encoder* in two halves:
   batch observation and each slot's initial one), which compiled code takes
   as one argument. The generic :func:`reset_slot` and :func:`update_slot`
   dispatch on the buffers' type, at compile time, to the two ``@njit``
-  functions that :func:`register` recorded for it: ``reset(buffers, b)``
-  restores slot ``b``'s initial observation; ``update(buffers, graph, edges,
-  vertex, touched, n_preds, n_succs, b)`` rewrites what eliminating
-  ``vertex`` changed (the arguments of
-  :func:`ccgym.kernels.eliminate_touched`, ``edges`` after it);
+  functions that :func:`register` recorded for it, inlined into the
+  compiled step: ``reset(buffers, b)`` restores slot ``b``'s initial
+  observation; ``update(buffers, graph, edges, vertex, touched, n_preds,
+  n_succs, b)`` rewrites what eliminating ``vertex`` changed (the arguments
+  of :func:`ccgym.kernels.eliminate_touched`, ``edges`` after it);
 - a :class:`BatchEncoder`, the Python object that owns the buffers, gives the
   single observation space and hands out observations.
 
@@ -31,8 +31,24 @@ from gymnasium import spaces
 from numba import njit
 from numba.extending import overload
 
-from ccgym.envs.observation import Layout, encode, inverse_log_scale, update_touched
+from ccgym.envs.observation import (
+    DENSE,
+    DIAGONAL,
+    EDGE,
+    ELIMINABLE,
+    INPUT,
+    OUTPUT,
+    STORED,
+    VERTEX_SIZE,
+    Layout,
+    encode,
+    inverse_log_scale,
+    update_touched,
+)
 from ccgym.graph import Graph
+
+EDGE_CHANNELS = (EDGE, STORED, DENSE, DIAGONAL)  # zero where there is no edge; EDGE is 1 where there is
+VERTEX_CHANNELS = (VERTEX_SIZE, ELIMINABLE, INPUT, OUTPUT)  # zero off the diagonal
 
 _SLOT_FUNCTIONS: dict[type, tuple[Callable, Callable]] = {}
 
@@ -52,7 +68,7 @@ def update_slot(buffers: Any, graph, edges, vertex: int, touched, n_preds: int, 
     raise TypeError("update_slot is called from compiled code only")
 
 
-@overload(reset_slot)
+@overload(reset_slot, inline="always")
 def _reset_slot(buffers, b):
     reset = _SLOT_FUNCTIONS[buffers.instance_class][0]
 
@@ -62,7 +78,7 @@ def _reset_slot(buffers, b):
     return implementation
 
 
-@overload(update_slot)
+@overload(update_slot, inline="always")
 def _update_slot(buffers, graph, edges, vertex, touched, n_preds, n_succs, b):
     update = _SLOT_FUNCTIONS[buffers.instance_class][1]
 
@@ -102,12 +118,28 @@ class DenseBuffers(NamedTuple):
     inv_log_scale: float
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _reset_dense(buffers: DenseBuffers, b: int) -> None:
-    buffers.obs[b] = buffers.initial[b % buffers.initial.shape[0]]
+    """Copy slot ``b``'s initial observation over the entries that can differ from it.
+
+    Those are the vertex channels' diagonal and the edge channels wherever an
+    edge exists now or initially (above the diagonal: a source's row comes
+    before its destination's; elsewhere both are zero), far fewer than
+    ``C * N * N`` entries.
+    """
+    obs = buffers.obs[b]
+    initial = buffers.initial[b % buffers.initial.shape[0]]
+    n = obs.shape[1]
+    for r in range(n):
+        for channel in VERTEX_CHANNELS:
+            obs[channel, r, r] = initial[channel, r, r]
+        for c in range(r + 1, n):
+            if obs[EDGE, r, c] != 0.0 or initial[EDGE, r, c] != 0.0:
+                for channel in EDGE_CHANNELS:
+                    obs[channel, r, c] = initial[channel, r, c]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _update_dense(buffers: DenseBuffers, graph, edges, vertex: int, touched, n_preds: int, n_succs: int, b: int):
     update_touched(graph, edges, vertex, touched, n_preds, n_succs, buffers.rows, buffers.inv_log_scale, buffers.obs[b])
 

@@ -89,7 +89,7 @@ def repeat_slot(batch: PackedBatch, num_slots: int) -> PackedBatch:
     return PackedBatch(*views, batch.num_inputs, batch.num_intermediates, batch.num_outputs)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _reset_game(batch: PackedBatch, games: Games, buffers, b: int) -> None:
     games.edges[b] = batch.edges[b]
     n = batch.sizes[b, 1]
@@ -105,7 +105,7 @@ def _reset_game(batch: PackedBatch, games: Games, buffers, b: int) -> None:
     reset_slot(buffers, b)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _step_game(batch: PackedBatch, games: Games, buffers, b: int, action: int, max_steps: int) -> None:
     graph = kernels.graph_at(batch, b)
     vertex = batch.num_inputs + action
