@@ -139,7 +139,8 @@ class CCElimVectorEnv(VectorEnv):
         self._new_episodes(which, seed)
         reset_games(self._batch, self._games, self.encoder.buffers, which)
         self._done = self._done & ~which
-        self._started = self._started | which
+        self._fresh = self._fresh & ~which
+        self._ready = not self._fresh.any()
         infos = self._infos()
         return self.encoder.observation(self.copy), infos if which.all() else _restricted(infos, which)
 
@@ -207,7 +208,8 @@ class CCElimVectorEnv(VectorEnv):
         self.single_observation_space = self.encoder.single_observation_space
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self._done = np.zeros(num_envs, np.bool_)
-        self._started = np.zeros(num_envs, np.bool_)
+        self._fresh = np.ones(num_envs, np.bool_)  # slots never reset
+        self._ready = False  # no slot is fresh
         self._no_slots = np.zeros(num_envs, np.bool_)
 
     def _load(self, slots: int | slice, initial_slot: int, graph: Graph) -> None:
@@ -226,10 +228,10 @@ class CCElimVectorEnv(VectorEnv):
 
     def _checked(self, actions: Any) -> np.ndarray:
         """``actions`` as ``int64[B]``; ``ResetNeeded`` or ``ValueError`` if they cannot be stepped."""
-        if not self._started.all():
-            raise gym.error.ResetNeeded("call reset() before step() (every slot must have been reset)")
+        if not self._ready:
+            raise gym.error.ResetNeeded("call reset() before step()")
         actions = np.asarray(actions)
-        if actions.shape != (self.num_envs,) or not np.issubdtype(actions.dtype, np.integer):
+        if actions.shape != (self.num_envs,) or actions.dtype.kind not in "iu":
             expected = f"integers of shape ({self.num_envs},)"
             raise ValueError(f"actions must be {expected}, got {actions.dtype} of shape {actions.shape}")
         if self.autoreset_mode == AutoresetMode.DISABLED and self._done.any():
