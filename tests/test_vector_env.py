@@ -9,6 +9,7 @@ from gymnasium.vector.utils import batch_space
 
 import benchmarks_tasks
 import ccgym
+from baselines.bench.envs import measure_vector
 from ccgym import kernels
 from ccgym.envs import RANDOM_ID, CCElimEnv, RandomCCElimEnv, env_id
 from ccgym.envs.vector import CCElimVectorEnv, RandomCCElimVectorEnv
@@ -293,3 +294,11 @@ def test_gymnasium_vector_wrappers_read_the_episodes():
         _, _, _, _, infos = env.step(masked_actions(np.random.default_rng(0), env.unwrapped.action_masks()))
     assert infos["_episode"].all() and (infos["episode"]["l"] == 10).all()
     assert (infos["episode"]["r"] == -infos["episode_cost"]["mults"]).all()
+
+
+def test_bench_reports_the_vector_env_beside_the_compiled_kernel():
+    records = measure_vector("LIF", seconds=0.05, num_envs=4, rounds=1)
+    assert [record["api"] for record in records] == ["compiled kernel", "compiled kernel+dense", "vector"]
+    assert records[0]["us_per_elimination"] > 0 and records[2]["policy_us_per_game_step"] > 0
+    vector, kernel = records[2]["us_per_game_step"], records[0]["us_per_elimination"]
+    assert records[2]["ratio"] == pytest.approx(vector / kernel, rel=0.02)
