@@ -8,6 +8,7 @@ them for every ``CCElim-*`` id.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -25,9 +26,10 @@ from ccgym.envs.observation import Layout, largest_jacobian_size
 from ccgym.envs.rewards import Baselines, RewardFunction
 from ccgym.graph import Graph
 from ccgym.kernels import PackedBatch
-from ccgym.random_graphs import IntRange, RandomGraphSpec, random_graph
+from ccgym.random_graphs import RandomGraphSpec, random_graph
 
 NO_STEP_LIMIT = np.iinfo(np.int64).max
+GRAPH_RANGES = tuple(field.name for field in dataclasses.fields(RandomGraphSpec))
 
 
 class CCElimVectorEnv(VectorEnv):
@@ -54,7 +56,7 @@ class CCElimVectorEnv(VectorEnv):
     (the default, as for Gymnasium's vector envs) ``reset`` and ``step``
     return copies of the buffers (and of the mask in ``infos``); with
     ``copy=False`` they return the buffers themselves, which the next call
-    overwrites.
+    overwrites (read them, never write into them: the updates rely on them).
 
     **Rewards.** Those of :class:`ccgym.envs.CCElimEnv` (``reward``,
     ``normalize``, ``reward_scale``), as ``float64[B]``; 0 for a slot that a
@@ -312,10 +314,11 @@ class RandomCCElimVectorEnv(CCElimVectorEnv):
 
     Args:
         num_envs: the number of slots.
-        num_inputs, num_intermediates, num_outputs, size, max_rank: the
-            graph ranges (see :class:`ccgym.random_graphs.RandomGraphSpec`).
         pad_to, size_scale: as for :class:`ccgym.envs.RandomCCElimEnv`.
-        options: the other options of :class:`CCElimVectorEnv`.
+        options: the graph ranges ``num_inputs``, ``num_intermediates``,
+            ``num_outputs``, ``size`` and ``max_rank`` (see
+            :class:`ccgym.random_graphs.RandomGraphSpec`, whose defaults they
+            keep), and the other options of :class:`CCElimVectorEnv`.
 
     Version History:
         v0: the first version.
@@ -325,16 +328,12 @@ class RandomCCElimVectorEnv(CCElimVectorEnv):
         self,
         num_envs: int = 1,
         *,
-        num_inputs: IntRange = (1, 4),
-        num_intermediates: IntRange = 24,
-        num_outputs: IntRange = (1, 4),
-        size: IntRange = (2, 4),
-        max_rank: int = 2,
         pad_to: tuple[int, int, int] | None = None,
         size_scale: int | None = None,
         **options: Any,
     ) -> None:
-        self.graph_spec = RandomGraphSpec(num_inputs, num_intermediates, num_outputs, size, max_rank)
+        ranges = {name: options.pop(name) for name in GRAPH_RANGES if name in options}
+        self.graph_spec = RandomGraphSpec(**ranges)
         layout = Layout(*self.graph_spec.padding(pad_to))
         size_scale = size_scale or self.graph_spec.max_jacobian_size
         self._configure(padded_batch(layout, num_envs), layout, size_scale, num_envs, **options)
