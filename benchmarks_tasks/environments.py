@@ -1,4 +1,4 @@
-"""Gymnasium entry points of the ``CCElim-<Task>-v0`` ids: look the task up by name, build the env on its graph.
+"""Gymnasium entry points of the ``CCElim-<Task>-v0`` ids: look the task up by name, build the env(s) on its graph.
 
 :mod:`ccgym.registration` names these functions as strings, so neither this
 module nor the task functions are imported until an id is made.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ccgym.envs import CCElimEnv
+from ccgym.envs.vector import CCElimVectorEnv
 
 from . import get
 
@@ -16,3 +17,11 @@ from . import get
 def task_env(task: str, **options: Any) -> CCElimEnv:
     """The single environment of task ``task`` (``options`` as for :class:`ccgym.envs.CCElimEnv`)."""
     return CCElimEnv(get(task).graph(), **options)
+
+
+def task_vector_env(task: str, num_envs: int = 1, **options: Any) -> CCElimVectorEnv:
+    """``num_envs`` games of task ``task`` in one native vector env.
+
+    ``options`` as for :class:`ccgym.envs.vector.CCElimVectorEnv`.
+    """
+    return CCElimVectorEnv(get(task).graph(), num_envs, **options)

@@ -73,6 +73,15 @@ class RandomGraphSpec:
         """Entries of the largest dense edge Jacobian a graph of this spec can have."""
         return self.size[1] ** (2 * self.max_rank)
 
+    def padding(self, pad_to: tuple[int, int, int] | None = None) -> tuple[int, int, int]:
+        """``(inputs, intermediates, outputs)`` that fit every graph of the spec: ``pad_to``, or the largest counts."""
+        largest = (self.num_inputs[1], self.num_intermediates[1], self.num_outputs[1])
+        if pad_to is None:
+            return largest
+        if any(room < count for room, count in zip(pad_to, largest)):
+            raise ValueError(f"pad_to={pad_to} is smaller than the largest random graph {largest}")
+        return tuple(pad_to)
+
 
 def _as_range(name: str, value: IntRange, minimum: int, maximum: int) -> tuple[int, int]:
     pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)

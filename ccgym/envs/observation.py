@@ -89,7 +89,7 @@ class Layout:
         return np.concatenate([start + np.arange(count) for start, count in zip(starts, counts)]).astype(np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _write_edge(graph: kernels.PackedGraph, edges, src: int, dst: int, rows, inv_log_scale: float, obs) -> None:
     r = rows[src]
     c = rows[dst]
@@ -127,12 +127,14 @@ def encode(graph: kernels.PackedGraph, edges, eliminated, rows, inv_log_scale: f
 
 
 @njit(cache=True)
-def eliminate_and_update(graph: kernels.PackedGraph, edges, vertex: int, rows, inv_log_scale: float, touched, obs):
-    """:func:`ccgym.kernels.eliminate` that also updates ``obs``; returns ``(mults, memory_change)``.
+def update_touched(
+    graph: kernels.PackedGraph, edges, vertex: int, touched, n_preds: int, n_succs: int, rows, inv_log_scale: float, obs
+) -> None:
+    """Rewrite in ``obs`` the entries that eliminating ``vertex`` changed.
 
-    ``touched`` is scratch space of ``int64[V]``.
+    ``touched``, ``n_preds`` and ``n_succs`` are as reported by
+    :func:`ccgym.kernels.eliminate_touched`; ``edges`` is the state after it.
     """
-    mults, memory_change, n_preds, n_succs = kernels.eliminate_touched(graph, edges, vertex, touched)
     for p in range(n_preds):
         _write_edge(graph, edges, touched[p], vertex, rows, inv_log_scale, obs)
         for s in range(n_succs):
@@ -140,6 +142,16 @@ def eliminate_and_update(graph: kernels.PackedGraph, edges, vertex: int, rows, i
     for s in range(n_succs):
         _write_edge(graph, edges, vertex, touched[n_preds + s], rows, inv_log_scale, obs)
     obs[ELIMINABLE, rows[vertex], rows[vertex]] = 0.0
+
+
+@njit(cache=True)
+def eliminate_and_update(graph: kernels.PackedGraph, edges, vertex: int, rows, inv_log_scale: float, touched, obs):
+    """:func:`ccgym.kernels.eliminate` that also updates ``obs``; returns ``(mults, memory_change)``.
+
+    ``touched`` is scratch space of ``int64[V]``.
+    """
+    mults, memory_change, n_preds, n_succs = kernels.eliminate_touched(graph, edges, vertex, touched)
+    update_touched(graph, edges, vertex, touched, n_preds, n_succs, rows, inv_log_scale, obs)
     return mults, memory_change
 
 

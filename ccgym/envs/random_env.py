@@ -42,12 +42,9 @@ class RandomCCElimEnv(CCElimEnv):
         **options: Any,
     ) -> None:
         self.graph_spec = RandomGraphSpec(num_inputs, num_intermediates, num_outputs, size, max_rank)
-        largest = (self.graph_spec.num_inputs[1], self.graph_spec.num_intermediates[1], self.graph_spec.num_outputs[1])
-        if pad_to is not None and any(room < count for room, count in zip(pad_to, largest)):
-            raise ValueError(f"pad_to={pad_to} is smaller than the largest random graph {largest}")
         super().__init__(
             random_graph(np.random.default_rng(0), self.graph_spec),  # replaced at the first reset
-            pad_to=pad_to or largest,
+            pad_to=self.graph_spec.padding(pad_to),
             size_scale=size_scale or self.graph_spec.max_jacobian_size,
             **options,
         )
