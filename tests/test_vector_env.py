@@ -87,6 +87,8 @@ def run_against_sync(native: gym.vector.VectorEnv, sync: SyncVectorEnv, steps: i
         ("RoeFlux", {"reward": "memory"}),
         ("Transformer", {"observation": "dict", "reward": {"mults": 2.0, "memory": 0.5}, "normalize": "reverse"}),
         ("AdaLIF", {"pad_to": (8, 16, 4), "size_scale": 10_000, "reward_scale": 0.1}),
+        ("RoeFlux", {"observation": "features"}),
+        ("AdaLIF", {"observation": "features", "pad_to": (8, 16, 4)}),
     ],
 )
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
@@ -97,10 +99,13 @@ def test_every_slot_is_a_single_env_stepping_the_same_actions(task, options, mod
     assert run_against_sync(native, sync, steps=2 * g.num_intermediates + 3) == 6
 
 
+@pytest.mark.parametrize("observation", ["graph", "features"])
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
-def test_random_slots_are_seeded_random_single_envs(mode):
-    native = RandomCCElimVectorEnv(4, autoreset_mode=mode, **SMALL_RANDOM)
-    sync = SyncVectorEnv([lambda: RandomCCElimEnv(**SMALL_RANDOM)] * 4, autoreset_mode=mode)
+def test_random_slots_are_seeded_random_single_envs(mode, observation):
+    native = RandomCCElimVectorEnv(4, autoreset_mode=mode, observation=observation, **SMALL_RANDOM)
+    sync = SyncVectorEnv(
+        [lambda: RandomCCElimEnv(observation=observation, **SMALL_RANDOM)] * 4, autoreset_mode=mode
+    )
     ended = run_against_sync(native, sync, steps=40, seed=3)
     assert ended >= 8  # episodes of 4 to 12 steps: slots end and restart out of step with each other
     for slot, env in enumerate(sync.envs):

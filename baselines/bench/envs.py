@@ -213,10 +213,18 @@ def measure_vector(
     encode(packed, *packed.initial_state(), rows, inv_log_scale, initial)
     envs = gym.make_vec(env_id(task), num_envs, vectorization_mode="vector_entry_point", copy=False)
     envs.reset(seed=seed)
+    feature_envs = gym.make_vec(
+        env_id(task), num_envs, vectorization_mode="vector_entry_point", copy=False, observation="features"
+    )
+    feature_envs.reset(seed=seed)
     loops = {
         "kernel": (lambda: _kernel_episodes(packed, orders), orders.size),
         "dense": (lambda: _dense_episodes(packed, orders, rows, inv_log_scale, initial, obs), orders.size),
         "policy+vector": (lambda: envs.step(_masked_random_actions(rng, envs.action_masks())), num_envs),
+        "policy+features": (
+            lambda: feature_envs.step(_masked_random_actions(rng, feature_envs.action_masks())),
+            num_envs,
+        ),
         "policy": (lambda: _masked_random_actions(rng, envs.action_masks()), num_envs),
     }
     for run, _ in loops.values():  # compile, or load the cache
@@ -235,6 +243,9 @@ def measure_vector(
         {**base, "api": "vector", "num_envs": num_envs, "observation": "graph",
          "us_per_game_step": round(vector_us, 3), "policy_us_per_game_step": round(us["policy"], 3),
          "ratio": round(vector_us / us["kernel"], 2)},
+        {**base, "api": "vector", "num_envs": num_envs, "observation": "features",
+         "us_per_game_step": round(us["policy+features"] - us["policy"], 3),
+         "ratio": round((us["policy+features"] - us["policy"]) / us["kernel"], 2)},
     ]  # fmt: skip
 
 

@@ -20,14 +20,17 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ccgym import kernels
-from ccgym.envs.batch_observation import ENCODERS
+from ccgym.envs.batch_features import FeatureEncoder
+from ccgym.envs.batch_observation import ENCODERS, BatchEncoder
 from ccgym.envs.games import Games, first_illegal, pad_into, padded_batch, repeat_slot, reset_games, step_games
 from ccgym.envs.observation import Layout
-from ccgym.features import largest_jacobian_size
+from ccgym.features import largest_jacobian_size, reachable_pairs
 from ccgym.envs.rewards import Baselines, RewardFunction
 from ccgym.graph import Graph
 from ccgym.kernels import PackedBatch
 from ccgym.random_graphs import RandomGraphSpec, random_graph
+
+OBSERVATIONS = (*ENCODERS, "features")
 
 NO_STEP_LIMIT = np.iinfo(np.int64).max
 GRAPH_RANGES = tuple(field.name for field in dataclasses.fields(RandomGraphSpec))
@@ -95,10 +98,13 @@ class CCElimVectorEnv(VectorEnv):
         pad_to, size_scale: as for :class:`ccgym.envs.CCElimEnv`.
         options: ``reward``, ``normalize``, ``reward_scale`` as for
             :class:`ccgym.envs.CCElimEnv`, and:
-        observation: ``"graph"`` or ``"dict"`` (:data:`ccgym.envs.batch_observation.ENCODERS`).
+        observation: ``"graph"``, ``"dict"`` (:data:`ccgym.envs.batch_observation.ENCODERS`) or
+            ``"features"`` (:mod:`ccgym.envs.batch_features`), as for :class:`ccgym.envs.CCElimEnv`.
         autoreset_mode: a ``gymnasium.vector.AutoresetMode`` (or its value).
         max_episode_steps: truncate episodes at this many eliminations (``None``: never).
         copy: return copies of the observation and mask buffers (see above).
+        max_edges: edge slots of ``observation="features"``; default as for :class:`ccgym.envs.CCElimEnv`
+            (the graph's reachable pairs, or the layout's most with ``pad_to`` or random graphs).
 
     Version History:
         v0: the first version.
@@ -122,6 +128,8 @@ class CCElimVectorEnv(VectorEnv):
         layout = Layout(*pad_to) if pad_to is not None else Layout.of(graph)
         one = padded_batch(layout, 1)
         pad_into(one, 0, graph, layout)
+        if options.get("observation") == "features" and pad_to is None:
+            options.setdefault("max_edges", reachable_pairs(graph.packed))  # as CCElimEnv: the graph's own pairs
         self._configure(repeat_slot(one, num_envs), layout, size_scale or largest_jacobian_size(graph.packed), 1, **options)
         self.graphs = [graph] * num_envs
         self._load(slice(None), 0, graph)
@@ -185,13 +193,14 @@ class CCElimVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         max_episode_steps: int | None = None,
         copy: bool = True,
+        max_edges: int | None = None,
     ) -> None:
         """Everything but the graphs: options, spaces, buffers (the options' defaults are here)."""
         num_envs = batch.edges.shape[0]
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
-        if observation not in ENCODERS:
-            raise ValueError(f"observation must be one of {tuple(ENCODERS)}, got {observation!r}")
+        if observation not in OBSERVATIONS:
+            raise ValueError(f"observation must be one of {OBSERVATIONS}, got {observation!r}")
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError(f"max_episode_steps must be None or positive, got {max_episode_steps}")
         self.num_envs = num_envs
@@ -205,7 +214,7 @@ class CCElimVectorEnv(VectorEnv):
         self._max_steps = NO_STEP_LIMIT if max_episode_steps is None else int(max_episode_steps)
         self._batch = batch
         self._games = Games.allocate(num_envs, layout)
-        self.encoder = ENCODERS[observation](layout, size_scale, self._games.mask, initial_slots)
+        self.encoder = _encoder(observation, layout, size_scale, self._games.mask, initial_slots, max_edges)
         self.single_action_space = spaces.Discrete(layout.intermediates)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self.single_observation_space = self.encoder.single_observation_space
@@ -354,6 +363,17 @@ class RandomCCElimVectorEnv(CCElimVectorEnv):
             pad_into(self._batch, b, graph, self.layout)
             self._load(b, b, graph)
             self.graphs[b] = graph
+
+
+def _encoder(
+    observation: str, layout: Layout, size_scale: int, mask: np.ndarray, initial_slots: int, max_edges: int | None
+) -> BatchEncoder:
+    """The batch encoder of an observation mode."""
+    if max_edges is not None and observation != "features":
+        raise ValueError(f"max_edges sizes observation='features' only, not observation={observation!r}")
+    if observation != "features":
+        return ENCODERS[observation](layout, size_scale, mask, initial_slots)
+    return FeatureEncoder(layout, size_scale, mask, initial_slots, max_edges or layout.max_edges)
 
 
 def _episode_cost(games: Games, done: np.ndarray) -> dict[str, Any]:
