@@ -1,0 +1,251 @@
+"""The tree search of :mod:`baselines.mcts.search` in plain Python: the tests' oracle and the speed baseline.
+
+Same arrays, same decisions, same floating-point operations in the same order
+(so the same numbers to the last bit), written the way one would in Python:
+a node's rows read as lists, loops and comprehensions. Only the environment
+step calls compiled code (the kernels). Use it through ``run=reference.run_search``
+(:class:`~baselines.mcts.search.Searcher`, :func:`~baselines.mcts.driver.search_orders`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from baselines.mcts.evaluators import Leaves
+from baselines.mcts.search import (
+    EPSILON,
+    LOW_SCORE,
+    MIN_LOGIT,
+    TINY,
+    Evaluation,
+    Roots,
+    SearchOutput,
+    Selection,
+    Settings,
+)
+from baselines.mcts.tree import NO_PARENT, ROOT_INDEX, UNVISITED, Tree
+from ccgym import kernels
+
+
+def _softmax(logits: list[float]) -> list[float]:
+    top = max(logits)
+    exps = [math.exp(x - top) for x in logits]
+    total = 0.0
+    for x in exps:  # left to right, as the compiled loop (not sum(): Python >= 3.12 compensates)
+        total += x
+    return [x / total for x in exps]
+
+
+def _masked(logits, legal: list[bool]) -> list[float]:
+    top = max((x for x, ok in zip(logits, legal) if ok), default=-math.inf)
+    return [x - top if ok else MIN_LOGIT for x, ok in zip(logits, legal)]
+
+
+class _Node:
+    """One node's rows as Python lists."""
+
+    def __init__(self, tree: Tree, b: int, node: int) -> None:
+        self.visits = tree.children_visits[b, node].tolist()
+        self.logits = tree.children_prior_logits[b, node].tolist()
+        self.legal = tree.legal[b, node].tolist()
+        rewards, values = tree.children_rewards[b, node].tolist(), tree.children_values[b, node].tolist()
+        self.q = [r + v for r, v in zip(rewards, values)]
+        self.count = int(tree.node_visits[b, node])
+        self.raw_value = float(tree.raw_values[b, node])
+        self.value = float(tree.node_values[b, node])
+
+
+def _completed_q(node: _Node, settings: Settings) -> list[float]:
+    probs = [max(TINY, p) for p in _softmax(node.logits)]
+    visited = [n > 0 for n in node.visits]
+    sum_visits = 0
+    for n in node.visits:
+        sum_visits += n
+    sum_probs = 0.0
+    for p, seen in zip(probs, visited):
+        if seen:
+            sum_probs += p
+    weighted_q = 0.0
+    for p, q, seen in zip(probs, node.q, visited):
+        if seen:
+            weighted_q += p * q / sum_probs
+    mixed = (node.raw_value + sum_visits * weighted_q) / (sum_visits + 1)
+    completed = [q if seen else mixed for q, seen in zip(node.q, visited)]
+    low = min(q for q, ok in zip(completed, node.legal) if ok)
+    high = max(q for q, ok in zip(completed, node.legal) if ok)
+    scale = (settings.maxvisit_init + max(node.visits)) * settings.value_scale
+    return [(q - low) / max(high - low, EPSILON) * scale if ok else 0.0 for q, ok in zip(completed, node.legal)]
+
+
+def _argmax(scores: list[float | None]) -> int:
+    """First index of the largest score; ``None`` entries are excluded."""
+    best = -1
+    for a, score in enumerate(scores):
+        if score is not None and (best < 0 or score > scores[best]):
+            best = a
+    return best
+
+
+def _considered_action(node: _Node, gumbel: list[float], q: list[float], considered: int) -> int:
+    return _argmax(
+        [
+            max(LOW_SCORE, g + logit + value) if ok and n == considered else None
+            for g, logit, value, ok, n in zip(gumbel, node.logits, q, node.legal, node.visits)
+        ]
+    )
+
+
+def _select(tree: Tree, b: int, index: int, table: np.ndarray, settings: Settings) -> int:
+    node = _Node(tree, b, index)
+    if settings.puct:
+        probs = _softmax(node.logits)
+        seen = [q for q, ok, n in zip(node.q, node.legal, node.visits) if ok and n > 0]
+        low, high = min([node.value, *seen]), max([node.value, *seen])
+        exploration = math.sqrt(node.count) * (
+            settings.pb_c_init + math.log((node.count + settings.pb_c_base + 1) / settings.pb_c_base)
+        )
+        return _argmax(
+            [
+                ((q - low) / max(high - low, EPSILON) if n > 0 else 0.0) + exploration * p / (n + 1) if ok else None
+                for q, p, n, ok in zip(node.q, probs, node.visits, node.legal)
+            ]
+        )
+    q = _completed_q(node, settings)
+    if index == ROOT_INDEX:
+        considered = int(table[min(settings.max_num_considered_actions, sum(node.legal)), sum(node.visits)])
+        return _considered_action(node, tree.root_gumbel[b].tolist(), q, considered)
+    improved = _softmax([logit + value for logit, value in zip(node.logits, q)])
+    total = sum(node.visits)
+    return _argmax([p - n / (1 + total) if ok else None for p, n, ok in zip(improved, node.visits, node.legal)])
+
+
+def _leaf_state(tree: Tree, roots: Roots, leaves: Leaves, settings: Settings, b: int, index: int, action: int) -> int:
+    """Write the state after ``action`` from node ``index`` into game ``b``'s leaf; returns its multiplications."""
+    graph = kernels.graph_at(leaves.batch, b)
+    edges, eliminated = leaves.edges[b], leaves.eliminated[b]
+    touched = kernels.scratch(graph)
+    if settings.from_keys:
+        kernels.state_from_key(graph, tree.keys[b, index], edges, eliminated, touched)
+    else:
+        path = []
+        while index != ROOT_INDEX:
+            path.append(int(tree.action_from_parent[b, index]))
+            index = int(tree.parents[b, index])
+        edges[:] = roots.edges[b]
+        eliminated[:] = roots.eliminated[b]
+        for a in reversed(path):
+            kernels.step(graph, edges, eliminated, a, touched)
+    return int(kernels.step(graph, edges, eliminated, action, touched)[0])
+
+
+def _load_roots(roots: Roots, leaves: Leaves) -> None:
+    leaves.edges[:] = roots.edges
+    leaves.eliminated[:] = roots.eliminated
+    for b in range(len(roots.active)):
+        leaves.keys[b] = kernels.state_key(roots.eliminated[b])
+    leaves.needed[:] = roots.active
+
+
+def _set_node(tree: Tree, b: int, index: int, leaves: Leaves, logits, values) -> None:
+    legal = [not e for e in leaves.eliminated[b].tolist()]
+    tree.keys[b, index] = leaves.keys[b]
+    tree.legal[b, index] = legal
+    tree.children_prior_logits[b, index] = _masked(logits[b].tolist(), legal)
+    value = float(values[b]) if leaves.needed[b] else 0.0
+    tree.raw_values[b, index] = value
+    tree.node_values[b, index] = value
+
+
+def _expand_roots(tree: Tree, roots: Roots, leaves: Leaves, logits, values, gumbel) -> None:
+    for field, empty in zip(tree, (0, 0.0, 0.0, NO_PARENT, NO_PARENT, UNVISITED, 0.0, 0, 0.0, 0.0, False, 0, 0.0)):
+        field.fill(empty)
+    for b in np.flatnonzero(roots.active):
+        _set_node(tree, b, ROOT_INDEX, leaves, logits, values)
+        tree.node_visits[b, ROOT_INDEX] = 1
+        tree.root_gumbel[b] = gumbel[b]
+
+
+def _simulate_and_step(
+    tree: Tree, roots: Roots, table, settings: Settings, selection: Selection, leaves: Leaves
+) -> None:
+    leaves.needed[:] = False
+    for b in np.flatnonzero(roots.active):
+        index = ROOT_INDEX
+        while True:
+            action = _select(tree, b, index, table, settings)
+            child = int(tree.children_index[b, index, action])
+            if child == UNVISITED or not tree.legal[b, child].any():
+                break
+            index = child
+        selection.parent[b], selection.action[b] = index, action
+        if child == UNVISITED:
+            mults = _leaf_state(tree, roots, leaves, settings, b, index, action)
+            selection.reward[b] = -mults / leaves.normalizer[b]
+            leaves.keys[b] = kernels.state_key(leaves.eliminated[b])
+            leaves.needed[b] = not leaves.eliminated[b].all()
+
+
+def _expand_and_backward(
+    tree: Tree, roots: Roots, simulation: int, selection: Selection, leaves: Leaves, logits, values
+) -> None:
+    for b in np.flatnonzero(roots.active):
+        parent, action = int(selection.parent[b]), int(selection.action[b])
+        index = int(tree.children_index[b, parent, action])
+        if index == UNVISITED:
+            index = simulation + 1
+            tree.children_index[b, parent, action] = index
+            tree.children_rewards[b, parent, action] = selection.reward[b]
+            tree.parents[b, index] = parent
+            tree.action_from_parent[b, index] = action
+            _set_node(tree, b, index, leaves, logits, values)
+        tree.node_visits[b, index] += 1
+        value = float(tree.node_values[b, index])
+        while index != ROOT_INDEX:
+            parent, action = int(tree.parents[b, index]), int(tree.action_from_parent[b, index])
+            value = float(tree.children_rewards[b, parent, action]) + value
+            count = int(tree.node_visits[b, parent])
+            tree.node_values[b, parent] = (float(tree.node_values[b, parent]) * count + value) / (count + 1)
+            tree.children_values[b, parent, action] = tree.node_values[b, index]
+            tree.children_visits[b, parent, action] += 1
+            tree.node_visits[b, parent] = count + 1
+            index = parent
+
+
+def _summarize(tree: Tree, roots: Roots, settings: Settings, output: SearchOutput) -> None:
+    output.visit_counts[:] = tree.children_visits[:, ROOT_INDEX]
+    output.root_value[:] = tree.node_values[:, ROOT_INDEX]
+    output.action[:] = -1
+    output.improved_policy[:] = 0.0
+    for b in np.flatnonzero(roots.active):
+        node = _Node(tree, b, ROOT_INDEX)
+        if settings.puct:
+            output.action[b] = _argmax([n if ok else None for n, ok in zip(node.visits, node.legal)])
+            output.improved_policy[b] = [n / sum(node.visits) for n in node.visits]
+            continue
+        q = _completed_q(node, settings)
+        output.action[b] = _considered_action(node, tree.root_gumbel[b].tolist(), q, max(node.visits))
+        output.improved_policy[b] = _softmax([logit + value for logit, value in zip(node.logits, q)])
+
+
+def run_search(
+    tree: Tree,
+    roots: Roots,
+    table,
+    settings: Settings,
+    selection: Selection,
+    leaves: Leaves,
+    scratch,
+    evaluation: Evaluation,
+    output: SearchOutput,
+):
+    """:func:`baselines.mcts.search.run_search` in plain Python (``scratch`` is not used)."""
+    _load_roots(roots, leaves)
+    yield -1
+    _expand_roots(tree, roots, leaves, evaluation.logits, evaluation.values, evaluation.gumbel)
+    for simulation in range(table.shape[1]):
+        _simulate_and_step(tree, roots, table, settings, selection, leaves)
+        yield simulation
+        _expand_and_backward(tree, roots, simulation, selection, leaves, evaluation.logits, evaluation.values)
+    _summarize(tree, roots, settings, output)
