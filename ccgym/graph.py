@@ -122,10 +122,7 @@ class Graph:
                     }
                     for v in self.vertices
                 ],
-                "edges": [
-                    {"src": e.src, "dst": e.dst, "labels": list(e.structure.labels), "carried": list(e.structure.carried)}
-                    for e in self.edges
-                ],
+                "edges": [_edge_to_json(e) for e in self.edges],
             },
             indent=1,
         )
@@ -154,12 +151,15 @@ class Graph:
                 )
                 for v in data["vertices"]
             ]
-            raw_edges = [(int(e["src"]), int(e["dst"]), list(e["labels"]), list(e["carried"])) for e in data["edges"]]
+            raw_edges = [
+                (int(e["src"]), int(e["dst"]), list(e["labels"]), list(e["carried"]), e.get("unit", False))
+                for e in data["edges"]
+            ]
             constants = [_tensor_from_json(c) for c in data.get("constants", [])]
         except (KeyError, TypeError) as error:
             raise ValueError(f"malformed graph document: missing or wrong field {error}") from error
         edges = []
-        for src, dst, labels, carried in raw_edges:
+        for src, dst, labels, carried, unit in raw_edges:
             for end in (src, dst):
                 if not 0 <= end < len(vertices):
                     raise ValueError(f"dangling edge {src} -> {dst}: vertex {end} does not exist")
@@ -168,7 +168,12 @@ class Graph:
                 raise ValueError(
                     f"shape mismatch on edge {src} -> {dst}: {len(labels)} labels for shapes {out_shape} and {in_shape}"
                 )
-            structure = Structure(tuple(labels), tuple(carried), out_shape, in_shape)
+            if not isinstance(unit, bool):
+                raise ValueError(f"edge {src} -> {dst}: 'unit' must be true or false, not {unit!r}")
+            try:
+                structure = Structure(tuple(labels), tuple(carried), out_shape, in_shape, unit)
+            except ValueError as error:
+                raise ValueError(f"edge {src} -> {dst}: {error}") from None
             canonical = Structure.from_code(structure.code, out_shape, in_shape)
             if canonical != structure or any(
                 structure.sizes[a] != structure.sizes[structure.labels.index(lab)] for a, lab in enumerate(labels)
@@ -216,6 +221,12 @@ def _validate(graph: Graph) -> None:
             raise ValueError(f"edge {e.src} -> {e.dst} leaves an output; outputs must be sinks")
         if e.structure.out_shape != graph.vertices[e.dst].shape or e.structure.in_shape != graph.vertices[e.src].shape:
             raise ValueError(f"shape mismatch on edge {e.src} -> {e.dst}")
+
+
+def _edge_to_json(edge: Edge) -> dict:
+    """An edge's JSON object; ``"unit"`` only on unit edges, so older files read the same."""
+    data = {"src": edge.src, "dst": edge.dst, "labels": list(edge.structure.labels), "carried": list(edge.structure.carried)}
+    return {**data, "unit": True} if edge.structure.unit else data
 
 
 def _tensor_to_json(array: np.ndarray) -> dict:
