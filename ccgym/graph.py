@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -187,6 +188,14 @@ class Graph:
             data.get("output_container", "tuple"),
             dict(data.get("metadata", {})),
         )
+
+
+    @classmethod
+    def from_edge_list(cls, data: str | Mapping[str, Any]) -> Graph:
+        """Import a scalar graph from an edge list; format and id maps in :mod:`ccgym.edge_list`."""
+        from ccgym.edge_list import from_edge_list  # that module builds on this one
+
+        return from_edge_list(data)
 
 
 def _validate(graph: Graph) -> None:
