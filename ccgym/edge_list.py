@@ -168,7 +168,8 @@ def _node(item: Any, kind: str) -> _Node:
     if "id" not in item:
         raise ValueError(f"{kind} {item!r} has no id")
     node_id = _check_id(item["id"], kind)
-    return _Node(node_id, str(item.get("name", node_id)), str(item.get("op", "input" if kind == "input" else "unknown")))
+    op = "input" if kind == "input" else str(item.get("op", "unknown"))
+    return _Node(node_id, str(item.get("name", node_id)), op)
 
 
 def _unique(nodes: list[_Node]) -> dict[Id, _Node]:

@@ -142,7 +142,8 @@ class _Executor:
             if edge.structure.unit:
                 value = self.edges[(edge.src, edge.dst)][1]
                 if not bool((value == 1.0).all()):
-                    raise ValueError(f"edge {edge.src} -> {edge.dst} is marked unit, but its Jacobian is not the identity")
+                    where = f"edge {edge.src} -> {edge.dst}"
+                    raise ValueError(f"{where} is marked unit, but its Jacobian is not the identity")
                 self.edges[(edge.src, edge.dst)] = (edge.structure, value)
 
     def eliminate(self, k: int) -> None:

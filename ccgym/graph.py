@@ -234,8 +234,9 @@ def _validate(graph: Graph) -> None:
 
 def _edge_to_json(edge: Edge) -> dict:
     """An edge's JSON object; ``"unit"`` only on unit edges, so older files read the same."""
-    data = {"src": edge.src, "dst": edge.dst, "labels": list(edge.structure.labels), "carried": list(edge.structure.carried)}
-    return {**data, "unit": True} if edge.structure.unit else data
+    structure = edge.structure
+    data = {"src": edge.src, "dst": edge.dst, "labels": list(structure.labels), "carried": list(structure.carried)}
+    return {**data, "unit": True} if structure.unit else data
 
 
 def _tensor_to_json(array: np.ndarray) -> dict:

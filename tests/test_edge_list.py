@@ -98,7 +98,8 @@ def random_edge_list(rng: np.random.Generator) -> dict:
     outputs = [ids[k] for k in range(n_in + n_mid) if k >= n_in and rng.random() < 0.4 or rng.random() < 0.05]
     vertices = [{"id": ids[k], "op": "op"} for k in rng.permutation(range(n_in, n_in + n_mid))]
     rng.shuffle(edges)
-    return {"inputs": [{"id": i} for i in ids[:n_in]], "vertices": vertices, "outputs": outputs or [ids[-1]], "edges": edges}
+    inputs = [{"id": i} for i in ids[:n_in]]
+    return {"inputs": inputs, "vertices": vertices, "outputs": outputs or [ids[-1]], "edges": edges}
 
 
 def classic_cost(edge_list: dict, order: list) -> int:
