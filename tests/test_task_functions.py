@@ -88,6 +88,15 @@ def test_imported_tasks_have_no_function(name: str) -> None:
         task.example_inputs()
 
 
+def test_a_task_has_a_function_or_a_graph_loader_not_both() -> None:
+    common = {"name": "T", "domain": "d", "description": "d", "source": "s", "input_names": (), "output_names": ()}
+    function = {"fn": torch.sin, "make_inputs": lambda gen: ()}
+    for parts in ({}, {"fn": torch.sin}, {**function, "load_graph": lambda: None}):
+        with pytest.raises(ValueError, match="either fn and make_inputs, or load_graph"):
+            bt.Task(**common, **parts)
+    assert bt.Task(**common, **function).executable
+
+
 @pytest.mark.parametrize("name", FUNCTION_NAMES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_runs_on_example_inputs(name: str, seed: int) -> None:
