@@ -1,10 +1,12 @@
-"""Benchmark functions for cross-country elimination (the AlphaGrad task suite).
+"""Benchmark tasks for cross-country elimination (the AlphaGrad task suite).
 
-Each task is a PyTorch function of float64 tensors with metadata (:class:`Task`):
-spiking neurons (LIF, SNN, AdaLIF), Roe fluxes (RoeFlux, RoeFlux3d), robot
-kinematics (RobotArm), MINPACK-2 equations (HumanHeartDipole,
+Thirteen tasks are PyTorch functions of float64 tensors with metadata
+(:class:`Task`): spiking neurons (LIF, SNN, AdaLIF), Roe fluxes (RoeFlux,
+RoeFlux3d), robot kinematics (RobotArm), MINPACK-2 equations (HumanHeartDipole,
 PropaneCombustion), Black-Scholes greeks (BlackScholes), neural networks (MLP,
-Transformer) and random functions (RandomF, RandomG).
+Transformer) and random functions (RandomF, RandomG). Six more,
+``AlphaGrad-<name>``, are the AlphaGrad paper's own scalar graphs imported from
+edge lists (:mod:`benchmarks_tasks.alphagrad`): costed, not executed.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Re-trace the benchmark tasks and write their cached graphs.
+"""Rebuild the benchmark tasks' graphs (trace the functions, import the edge lists) and write the caches.
 
     python -m benchmarks_tasks.regenerate            # every task
     python -m benchmarks_tasks.regenerate LIF MLP    # some tasks
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     GRAPH_DIR.mkdir(exist_ok=True)
     for name in args.tasks or names():
         task = get(name)
-        text = task.trace().to_json() + "\n"
+        text = task.build().to_json() + "\n"
         current = task.graph_path.read_text() if task.graph_path.exists() else None
         if args.check:
             status = "ok" if current == text else "STALE"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .alphagrad import ALPHAGRAD_TASKS
 from .finance import BLACK_SCHOLES
 from .fluids import ROE_FLUX, ROE_FLUX_3D
 from .minpack import HUMAN_HEART_DIPOLE, PROPANE_COMBUSTION
@@ -27,4 +28,5 @@ TASKS: tuple[Task, ...] = (
     TRANSFORMER,
     RANDOM_F,
     RANDOM_G,
+    *ALPHAGRAD_TASKS,
 )

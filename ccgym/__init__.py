@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ccgym.elimination import Cost, check_order, cost, forward_order, markowitz_order, reverse_order
 from ccgym.registration import register_when_gymnasium_loads
 from ccgym.graph import Edge, Graph, Vertex
+from ccgym import edge_list
 from ccgym.structure import Structure
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ __all__ = [
     "Vertex",
     "check_order",
     "cost",
+    "edge_list",
     "execute",
     "forward_order",
     "make_env",

@@ -4,10 +4,17 @@ The executor is the oracle for the kernels: it multiplies real value tensors
 (float64), counts every scalar multiplication it performs (the size of each
 product tensor it forms), and checks at each step that the structure it
 obtains by its own label unification is the one the kernels predict.
+
+A unit edge (``Structure.unit``) must hold exactly the identity, which the
+executor checks when it loads the local Jacobians; a product with it performs
+no multiplication and its value is the other factor itself. A graph whose
+``metadata["executable"]`` is false (imported from an edge list: its vertices
+carry operator labels, not operators) is refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -127,10 +134,17 @@ class _Executor:
             live = {n for n, ref in enumerate(refs) if ref is not None}
             for local in rules.local_jacobians(call, live):
                 self.accumulate(refs[local.operand], dst, local.structure, local.value)
-        expected = {(e.src, e.dst): e.structure for e in self.graph.edges}
+        expected = {(e.src, e.dst): dataclasses.replace(e.structure, unit=False) for e in self.graph.edges}
         found = {key: structure for key, (structure, _) in self.edges.items()}
         if found != expected:
             raise RuntimeError("the structure rules give other edges than the graph holds; was it traced by another ccgym?")
+        for edge in self.graph.edges:
+            if edge.structure.unit:
+                value = self.edges[(edge.src, edge.dst)][1]
+                if not bool((value == 1.0).all()):
+                    where = f"edge {edge.src} -> {edge.dst}"
+                    raise ValueError(f"{where} is marked unit, but its Jacobian is not the identity")
+                self.edges[(edge.src, edge.dst)] = (edge.structure, value)
 
     def eliminate(self, k: int) -> None:
         for i in sorted(self.preds[k]):
@@ -147,7 +161,9 @@ class _Executor:
         self.succs[k].clear()
 
     def product(self, sa: Structure, va: torch.Tensor, sb: Structure, vb: torch.Tensor, j: int, k: int, i: int):
-        """``J[j,k] . J[k,i]`` by label unification, counting multiplications."""
+        """``J[j,k] . J[k,i]`` by label unification, counting multiplications; a unit factor is free."""
+        if sa.unit or sb.unit:
+            return self.unit_product(sa, va, sb, vb, j, k, i)
         nd_j, nd_k = len(sa.out_shape), len(sb.out_shape)
         parent: dict[tuple[str, int], tuple[str, int]] = {}
 
@@ -185,6 +201,15 @@ class _Executor:
         position = {kept[d]: n for n, d in enumerate(big)}
         permutation = [position[result_classes[structure.labels.index(lab)]] for lab in structure.carried]
         return structure, product.permute(permutation)
+
+    def unit_product(self, sa: Structure, va: torch.Tensor, sb: Structure, vb: torch.Tensor, j: int, k: int, i: int):
+        """A product with a unit factor: the other factor itself, on the edge ``i -> j``, with no multiplication."""
+        kept, value = (sb, vb) if sa.unit else (sa, va)
+        code, mults = kernels.product(self.packed, sa.code, sb.code, j, k, i)
+        structure = self.structure(int(code), j, i)
+        if mults != 0 or structure.code != kept.code:
+            raise AssertionError("kernel and executor disagree on a product with a unit edge")
+        return structure, value
 
     def jacobian(self, container: str) -> Jacobian:
         inputs = [v for v, x in enumerate(self.graph.vertices) if x.kind == "input"]
@@ -230,6 +255,8 @@ def _check_same_structure(structure: Structure, result_classes: list, carried: s
 
 
 def _run(graph: Graph, actions: np.ndarray, inputs: Sequence[torch.Tensor]) -> _Executor:
+    if not graph.metadata.get("executable", True):
+        raise ValueError("this graph is not executable (imported from an edge list): it can be costed, not run")
     executor = _Executor(graph)
     executor.load_local_jacobians(primal_values(graph, inputs))
     for action in actions.tolist():

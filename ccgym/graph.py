@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -123,10 +124,7 @@ class Graph:
                     }
                     for v in self.vertices
                 ],
-                "edges": [
-                    {"src": e.src, "dst": e.dst, "labels": list(e.structure.labels), "carried": list(e.structure.carried)}
-                    for e in self.edges
-                ],
+                "edges": [_edge_to_json(e) for e in self.edges],
             },
             indent=1,
         )
@@ -161,6 +159,13 @@ class Graph:
             document.get("output_container", str, "tuple"),
             document.get("metadata", dict, {}),
         )
+
+    @classmethod
+    def from_edge_list(cls, data: str | Mapping[str, Any]) -> Graph:
+        """Import a scalar graph from an edge list; format and id maps in :mod:`ccgym.edge_list`."""
+        from ccgym.edge_list import from_edge_list  # that module builds on this one
+
+        return from_edge_list(data)
 
 
 class _Fields:
@@ -216,7 +221,10 @@ def _edge_from_json(fields: _Fields, vertices: list[Vertex]) -> Edge:
         raise ValueError(f"shape mismatch on edge {src} -> {dst}: {len(labels)} labels for shapes {out_shape} and {in_shape}")
     if any(label >= kernels.MAX_AXES for label in labels + carried) or not set(carried) <= set(labels):
         raise ValueError(f"edge {src} -> {dst}: labels {labels} and carried {carried} are not a structure")
-    structure = Structure(labels, carried, out_shape, in_shape)
+    try:
+        structure = Structure(labels, carried, out_shape, in_shape, fields.get("unit", bool, False))
+    except ValueError as error:
+        raise ValueError(f"edge {src} -> {dst}: {error}") from None
     if Structure.from_code(structure.code, out_shape, in_shape) != structure or any(
         structure.sizes[a] != structure.sizes[labels.index(label)] for a, label in enumerate(labels)
     ):
@@ -258,6 +266,13 @@ def _validate(graph: Graph) -> None:
             raise ValueError(f"edge {e.src} -> {e.dst} leaves an output; outputs must be sinks")
         if e.structure.out_shape != graph.vertices[e.dst].shape or e.structure.in_shape != graph.vertices[e.src].shape:
             raise ValueError(f"shape mismatch on edge {e.src} -> {e.dst}")
+
+
+def _edge_to_json(edge: Edge) -> dict:
+    """An edge's JSON object; ``"unit"`` only on unit edges, so older files read the same."""
+    structure = edge.structure
+    data = {"src": edge.src, "dst": edge.dst, "labels": list(structure.labels), "carried": list(structure.carried)}
+    return {**data, "unit": True} if structure.unit else data
 
 
 def _tensor_to_json(array: np.ndarray) -> dict:

@@ -44,6 +44,14 @@ say whether label ``l`` is carried by the value tensor. Canonical means: labels
 are numbered by first appearance over the axes, and every axis of size one has
 a label of its own that is not carried. Equal structures have equal codes.
 
+Bit 48 (:data:`UNIT`) marks a *unit* edge: its Jacobian is exactly the identity
+(the source and destination have one shape, each destination axis shares its
+label with the matching source axis, nothing is carried, and the one stored
+value is 1), as for a copy or a type conversion. A product with a unit factor
+costs 0 multiplications and is the other factor, whose code, re-expressed on
+the new endpoints, is unchanged (the unit edge's endpoints have one shape). A
+sum is never unit: :func:`join` drops the bit. Traced graphs have no unit edges.
+
 While two codes are unified, their labels occupy 16 *slots* (the first code's
 labels ``0..7``, the second's ``8..15``); small maps over slots are kept in one
 integer, four bits per slot (:func:`_nibble`), so that nothing is allocated.
@@ -60,6 +68,7 @@ MAX_NDIM = 4
 MAX_AXES = 2 * MAX_NDIM
 NO_EDGE = -1
 CARRY_SHIFT = 32
+UNIT = 1 << 48  # the edge's Jacobian is exactly the identity
 _B_SLOTS = MAX_AXES  # slot of label l of the second code in a product
 _SLOTS = 2 * MAX_AXES
 
@@ -216,8 +225,13 @@ def product(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int
     ``code_a`` is the edge ``k -> j``, ``code_b`` the edge ``i -> k``. Labels of
     ``k``'s axes are unified; the count is the product of the sizes of all
     carried label classes, plus one multiplication per result value when
-    classes that neither value tensor carries are summed out.
+    classes that neither value tensor carries are summed out. A unit factor
+    costs nothing and leaves the other factor's code.
     """
+    if code_a & UNIT:
+        return code_b, 0
+    if code_b & UNIT:
+        return code_a, 0
     nd_j = graph.ndims[j]
     nd_k = graph.ndims[k]
     nd_i = graph.ndims[i]
@@ -290,8 +304,11 @@ def join(graph: PackedGraph, code_x: int, code_y: int, dst: int, src: int) -> in
     """Structure of the sum of two Jacobians of the same edge.
 
     Label groups (sets of axes sharing a label) that both structures have are
-    kept, carried if either carries them; every other axis becomes dense.
+    kept, carried if either carries them; every other axis becomes dense. A
+    sum is never a unit edge.
     """
+    code_x &= ~UNIT
+    code_y &= ~UNIT
     if code_x == code_y:
         return code_x
     n_axes = graph.ndims[dst] + graph.ndims[src]

@@ -12,13 +12,25 @@ class Structure:
     """Canonical structure of an edge Jacobian of shape ``out_shape + in_shape``.
 
     ``labels[a]`` is the label of axis ``a`` (output axes first); the value
-    tensor is stored over ``carried`` (sorted labels), in that order.
+    tensor is stored over ``carried`` (sorted labels), in that order. ``unit``
+    says the Jacobian is exactly the identity (a copy): the structure must then
+    be the identity's (equal shapes, each output axis labelled like its input
+    axis, nothing carried) and its value 1; products with it are free.
     """
 
     labels: tuple[int, ...]
     carried: tuple[int, ...]
     out_shape: tuple[int, ...]
     in_shape: tuple[int, ...]
+    unit: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.unit:
+            return
+        n = len(self.out_shape)
+        diagonal = all(self.labels[a] == self.labels[n + a] for a in range(n) if self.out_shape[a] > 1)
+        if self.out_shape != self.in_shape or not diagonal or self.carried:
+            raise ValueError(f"a unit edge must have the identity's structure, not {self.labels}, {self.carried}")
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -42,7 +54,7 @@ class Structure:
             code |= label << (4 * axis)
         for label in self.carried:
             code |= 1 << (kernels.CARRY_SHIFT + label)
-        return code
+        return code | (kernels.UNIT if self.unit else 0)
 
     @classmethod
     def from_code(cls, code: int, out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Structure:
@@ -50,7 +62,7 @@ class Structure:
         n_axes = len(out_shape) + len(in_shape)
         labels = tuple((code >> (4 * a)) & 15 for a in range(n_axes))
         carried = tuple(sorted({lab for lab in labels if (code >> (kernels.CARRY_SHIFT + lab)) & 1}))
-        return cls(labels, carried, tuple(out_shape), tuple(in_shape))
+        return cls(labels, carried, tuple(out_shape), tuple(in_shape), bool(code & kernels.UNIT))
 
     @classmethod
     def dense(cls, out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Structure:

@@ -13,7 +13,7 @@ import benchmarks_tasks
 import ccgym
 from baselines import exact, heuristics
 from baselines.exact import astar, cpsat
-from baselines.exact.bounds import product_weights, root_bound, vertex_bounds, vertex_cuts
+from baselines.exact.bounds import classic_rule, product_weights, root_bound, vertex_bounds, vertex_cuts
 from baselines.order_free import OrderDependentError, check_order_free
 from ccgym import kernels
 from ccgym.graph import Edge, Graph, Vertex
@@ -42,6 +42,14 @@ def random_scalar_graph(seed: int, max_intermediates: int = 7) -> Graph:
     return Graph(vertices, [Edge(src, dst, SCALAR) for src, dst in sorted(edges)])
 
 
+def with_unit_edges(graph: Graph, seed: int) -> Graph:
+    """The scalar graph with about a third of its edges marked unit (identity copies: their products are free)."""
+    rng = np.random.default_rng(seed)
+    unit = Structure((), (), (), (), unit=True)
+    edges = [Edge(e.src, e.dst, unit if rng.random() < 0.35 else e.structure) for e in graph.edges]
+    return Graph(graph.vertices, edges)
+
+
 def brute_force(graph: Graph) -> int:
     """The optimum by costing every order."""
     packed = graph.packed
@@ -59,6 +67,32 @@ def test_astar_is_optimal_on_random_scalar_graphs(seed):
     assert solution.proven and solution.mults == solution.lower_bound == optimum
     assert ccgym.cost(graph, solution.order).mults == optimum
     assert root_bound(graph) <= optimum
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_exact_solvers_stay_sound_with_unit_edges(seed):
+    """Free products break the classic rule: A* (no chain rule, weight 0) stays optimal, CP-SAT a sound relaxation."""
+    graph = with_unit_edges(random_scalar_graph(300 + seed), seed)
+    optimum = brute_force(graph)
+    solution = astar.solve(graph, heuristics.forward(graph), seconds=30)
+    assert solution.proven and solution.mults == solution.lower_bound == optimum
+    assert root_bound(graph) <= optimum
+    relaxed = cpsat.solve(graph, heuristics.forward(graph), seconds=10, workers=2)
+    assert relaxed.lower_bound <= optimum <= relaxed.mults == ccgym.cost(graph, relaxed.order).mults
+    assert relaxed.method == ("CP-SAT" if classic_rule(graph.packed) else "CP-SAT relaxation")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_bound_terms_hold_at_every_step_with_unit_edges(seed):
+    graph = with_unit_edges(random_scalar_graph(400 + seed), seed)
+    packed = graph.packed
+    weights = product_weights(packed)
+    edges, eliminated = packed.initial_state()
+    for action in np.random.default_rng(seed).permutation(packed.num_intermediates):
+        terms = vertex_bounds(packed, edges, eliminated, weights)
+        mults, _ = kernels.eliminate(packed, edges, packed.num_inputs + action)
+        eliminated[action] = True
+        assert mults >= terms[action]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

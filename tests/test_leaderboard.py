@@ -17,7 +17,7 @@ from baselines.leaderboard import methods as methods_module
 from baselines.leaderboard.__main__ import main
 from baselines.leaderboard.methods import Method, Outcome
 from baselines.leaderboard.records import proofs_path, read_proofs
-from baselines.leaderboard.render import plot, render
+from baselines.leaderboard.render import alphagrad_table, plot, render
 from baselines.leaderboard.run import run
 from baselines.leaderboard.store import append_rows
 
@@ -64,6 +64,27 @@ def test_a_failing_row_is_refused_and_not_written(board_plan, tmp_path, monkeypa
     assert [r.method for r in read_rows(path)] == ["markowitz"]
     assert [(task, method) for task, method, _, _ in report.refused] == [("LIF", "liar")]
     assert "REFUSED LIF / liar" in capsys.readouterr().err
+
+
+def test_the_published_alphagrad_order_is_a_verified_row_on_the_papers_graphs_only(tmp_path, monkeypatch, board_plan):
+    plan = dataclasses.replace(board_plan, tasks=["LIF", "AlphaGrad-RoeFlux_1d"], methods=["reverse", "alphagrad-published"])
+    assert [(task, method) for task, method, _ in plan.jobs()] == [
+        ("LIF", "reverse"), ("AlphaGrad-RoeFlux_1d", "reverse"), ("AlphaGrad-RoeFlux_1d", "alphagrad-published")
+    ]  # fmt: skip
+    path = tmp_path / "board.csv"
+    assert not run(plan, path, progress=False).refused
+    rows = {(r.task, r.method): r for r in read_rows(path)}
+    assert rows["AlphaGrad-RoeFlux_1d", "alphagrad-published"].value == 320  # the paper's count
+    assert rows["AlphaGrad-RoeFlux_1d", "reverse"].value == 364
+
+    def no_execution(*args):
+        raise AssertionError("an imported graph has no function to execute")
+
+    monkeypatch.setattr(verify.ccgym, "execute", no_execution)
+    verify.check(rows["AlphaGrad-RoeFlux_1d", "alphagrad-published"])  # the kernels' replay alone
+    with pytest.raises(verify.Rejected, match="claims mults = 319"):
+        verify.check(dataclasses.replace(rows["AlphaGrad-RoeFlux_1d", "alphagrad-published"], value=319))
+    assert alphagrad_table(path).splitlines()[2] == "| AlphaGrad-RoeFlux_1d | 320 | 364 | reverse | — | 44 more |"
 
 
 def test_appending_keeps_every_earlier_byte_and_writes_a_result_once(board, tmp_path):

@@ -19,10 +19,15 @@ import benchmarks_tasks as bt
 from benchmarks_tasks.random_functions import RANDOM_F_SEED, RANDOM_G_SEED, random_function
 from benchmarks_tasks.spiking import Spike
 
-EXPECTED_NAMES = [
+FUNCTION_NAMES = [
     "LIF", "SNN", "AdaLIF", "RoeFlux", "RoeFlux3d", "RobotArm", "HumanHeartDipole",
     "PropaneCombustion", "BlackScholes", "MLP", "Transformer", "RandomF", "RandomG",
 ]
+IMPORTED_NAMES = [
+    f"AlphaGrad-{name}"
+    for name in ("RoeFlux_1d", "RobotArm_6DOF", "HumanHeartDipole", "PropaneCombustion", "g", "BlackScholes_Jacobian")
+]
+EXPECTED_NAMES = FUNCTION_NAMES + IMPORTED_NAMES
 PUBLISHED_KEYS = {"name", "sizes", "forward", "reverse", "markowitz", "alphagrad"}
 
 
@@ -46,6 +51,7 @@ def flatten(tree: object) -> list[Tensor]:
 def test_names_and_order() -> None:
     assert bt.names() == EXPECTED_NAMES
     assert [bt.get(n).name for n in EXPECTED_NAMES] == EXPECTED_NAMES
+    assert [n for n in EXPECTED_NAMES if bt.get(n).executable] == FUNCTION_NAMES
 
 
 def test_unknown_name_lists_valid_names() -> None:
@@ -67,11 +73,31 @@ def test_metadata(name: str) -> None:
     if name in ("SNN", "AdaLIF"):
         assert task.published is None
     else:
-        assert set(task.published) == PUBLISHED_KEYS
+        assert set(task.published) == PUBLISHED_KEYS | ({"orders"} if name in IMPORTED_NAMES else set())
         assert len(task.published["sizes"]) == 3
 
 
-@pytest.mark.parametrize("name", EXPECTED_NAMES)
+@pytest.mark.parametrize("name", IMPORTED_NAMES)
+def test_imported_tasks_have_no_function(name: str) -> None:
+    """The paper's own graphs are costed only: asking for a function's inputs says so instead of failing later."""
+    task = bt.get(name)
+    assert task.fn is None and task.make_inputs is None and not task.executable
+    assert task.input_shapes == ((),) * len(task.input_names)
+    assert task.output_shapes == ((),) * len(task.output_names)
+    with pytest.raises(ValueError, match="costed, not executed"):
+        task.example_inputs()
+
+
+def test_a_task_has_a_function_or_a_graph_loader_not_both() -> None:
+    common = {"name": "T", "domain": "d", "description": "d", "source": "s", "input_names": (), "output_names": ()}
+    function = {"fn": torch.sin, "make_inputs": lambda gen: ()}
+    for parts in ({}, {"fn": torch.sin}, {**function, "load_graph": lambda: None}):
+        with pytest.raises(ValueError, match="either fn and make_inputs, or load_graph"):
+            bt.Task(**common, **parts)
+    assert bt.Task(**common, **function).executable
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_runs_on_example_inputs(name: str, seed: int) -> None:
     task = bt.get(name)
@@ -90,7 +116,7 @@ def test_runs_on_example_inputs(name: str, seed: int) -> None:
         assert torch.isfinite(y).all()
 
 
-@pytest.mark.parametrize("name", EXPECTED_NAMES)
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
 def test_jacobian_is_finite(name: str) -> None:
     task = bt.get(name)
     inputs = task.example_inputs()
@@ -107,7 +133,7 @@ JIT_WARNING = "ignore:`torch.jit.script` is deprecated:DeprecationWarning"
 
 
 @pytest.mark.filterwarnings(JIT_WARNING)
-@pytest.mark.parametrize("name", EXPECTED_NAMES)
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
 def test_forward_and_reverse_jacobians_agree(name: str) -> None:
     task = bt.get(name)
     inputs = task.example_inputs(1)

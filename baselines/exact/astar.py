@@ -18,7 +18,7 @@ Reductions, each keeping an optimal order reachable:
 
 - *upper-bound pruning*: a child whose ``g + h`` reaches the incumbent's cost is
   dropped (it cannot lead to a cheaper order);
-- *chain rule* (scalar graphs only): if a vertex ``v`` left has exactly one
+- *chain rule* (scalar graphs without unit edges only): if a vertex ``v`` left has exactly one
   predecessor, which is an input or again a vertex with exactly one
   predecessor, and so on up to an input, and likewise one successor in a chain
   down to an output, then some optimal completion eliminates ``v`` next, and
@@ -43,7 +43,7 @@ from numba import njit, types
 from numba.typed import Dict, List
 
 import ccgym
-from baselines.exact.bounds import product_weights, root_bound, vertex_bounds
+from baselines.exact.bounds import classic_rule, product_weights, root_bound, vertex_bounds
 from baselines.exact.solution import Solution
 from baselines.order_free import check_order_free
 from ccgym import kernels
@@ -101,7 +101,7 @@ def _trace_back(mask: int, parent, n: int, out) -> None:
 @njit(cache=True)
 def _search(
     graph,
-    scalar,
+    chain_rule,
     weights,
     heap,
     g_best,
@@ -139,7 +139,7 @@ def _search(
             heapq.heappush(heap, (g + h, neg_g, mask))
             continue
         closed[mask] = g
-        forced = _chain_vertex(edges, num_inputs, eliminated) if scalar else -1
+        forced = _chain_vertex(edges, num_inputs, eliminated) if chain_rule else -1
         for a in range(n):
             if eliminated[a] or (forced >= 0 and a != forced):
                 continue
@@ -179,7 +179,7 @@ def solve(
         raise ValueError(f"A* over sets handles at most {MAX_INTERMEDIATES} intermediates, the graph has {n}")
     check_order_free(graph)
     start = time.perf_counter()
-    scalar = bool((packed.ndims == 0).all())
+    chain_rule = classic_rule(packed)
     best_order = np.asarray(ccgym.check_order(graph, incumbent), np.int64).copy()
     upper = ccgym.cost(graph, incumbent).mults
     weights = product_weights(packed)
@@ -192,7 +192,7 @@ def solve(
     while not finished and time.perf_counter() - start < seconds and len(g_best) <= max_nodes:
         finished, upper = _search(
             packed,
-            scalar,
+            chain_rule,
             weights,
             heap,
             g_best,

@@ -19,6 +19,14 @@ factor or a summand does; likewise for the edges out of ``v``. A product through
 ``v`` then has a carried class holding that axis, and costs at least its size.
 ``weight(v)`` is the largest such axis (1 if none; always 1 on scalar graphs).
 
+A product with a unit edge (:data:`ccgym.kernels.UNIT`, an identity) is free.
+An edge that is unit in a later state is a single path of unit edges (a product
+keeps the other factor, a join is never unit), so its last edge into ``v`` (or
+first edge out of ``v``) is an original unit edge: ``weight(v)`` is 0 when
+``v`` has an original unit edge, and only then can a product through ``v`` be
+free. Where no edge is unit and every vertex is scalar, eliminating ``v`` costs
+exactly ``|pred(v)| * |succ(v)|`` (:func:`classic_rule`).
+
 The sum of ``cut_in(v) * cut_out(v) * weight(v)`` over the intermediates left
 is a lower bound on the cost to go. It is consistent: one step costs at least
 the term it removes, and the other terms do not shrink.
@@ -142,17 +150,36 @@ def _always_carried(edges, v: int, axis: int, incoming: bool, ndims) -> bool:
 
 
 @njit(cache=True)
+def _has_unit_edge(edges, v: int) -> bool:
+    """Whether an edge into or out of ``v`` is a unit edge."""
+    for u in range(edges.shape[0]):
+        for code in (edges[u, v], edges[v, u]):
+            if code != kernels.NO_EDGE and code & kernels.UNIT:
+                return True
+    return False
+
+
+@njit(cache=True)
 def product_weights(graph: kernels.PackedGraph):
     """``weight(v)`` of every intermediate, from the original graph's edges."""
     weights = np.ones(graph.num_intermediates, np.int64)
     for a in range(graph.num_intermediates):
         v = graph.num_inputs + a
+        if _has_unit_edge(graph.edges, v):
+            weights[a] = 0
+            continue
         for axis in range(graph.ndims[v]):
             if _always_carried(graph.edges, v, axis, True, graph.ndims) or _always_carried(
                 graph.edges, v, axis, False, graph.ndims
             ):
                 weights[a] = max(weights[a], graph.shapes[v, axis])
     return weights
+
+
+def classic_rule(graph: kernels.PackedGraph) -> bool:
+    """Whether eliminating ``v`` always costs ``|pred(v)| * |succ(v)|``: every vertex scalar, no unit edge."""
+    present = graph.edges != kernels.NO_EDGE
+    return bool((graph.ndims == 0).all() and not (graph.edges[present] & kernels.UNIT).any())
 
 
 @njit(cache=True)

@@ -32,7 +32,8 @@ least any product through ``v`` can cost), is a relaxation: which edges exist
 does not depend on shapes, so the model still counts every order's products
 exactly, and the order's true cost is at least the weighted count. Its proven
 bound is then a lower bound on the optimum, and its order is only a candidate,
-re-costed by the kernels.
+re-costed by the kernels. A scalar graph with unit edges (free products) is
+treated the same way: the vertices of unit edges get weight 0, the rest 1.
 
 Why CP-SAT rather than a MILP (HiGHS, SCIP): the model is a permutation with
 reified precedences and Boolean implications, which a MILP can only state with
@@ -51,7 +52,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 import ccgym
-from baselines.exact.bounds import product_weights, root_bound, vertex_cuts
+from baselines.exact.bounds import classic_rule, product_weights, root_bound, vertex_cuts
 from baselines.exact.solution import Solution
 from ccgym import kernels
 
@@ -181,9 +182,9 @@ def solve(
 
     Returns the better of the solver's order and the incumbent, with the
     solver's proven lower bound (at least the root bound). Exact on scalar
-    graphs; on tensor graphs the bound comes from the relaxation.
+    graphs without unit edges; elsewhere the bound comes from the relaxation.
     """
-    exact = bool((graph.packed.ndims == 0).all())
+    exact = classic_rule(graph.packed)
     start = time.perf_counter()
     built = _Model(graph)
     built.hint(list(incumbent))

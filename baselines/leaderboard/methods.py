@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import benchmarks_tasks
 import ccgym
 from baselines import exact, heuristics, search
 from baselines.budget import Budget
+from ccgym.edge_list import to_actions
+
+PUBLISHED_ALPHAGRAD = "alphagrad-published"
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Method:
 
     ``proves_bounds``: its outcomes carry a proven lower bound (the exact
     solver); such a method depends on the clock and is never replayable.
+    ``applies`` says whether the method has an order for a graph (most methods order any graph).
     """
 
     name: str
@@ -31,6 +36,7 @@ class Method:
     seeded: bool
     budgeted: bool
     proves_bounds: bool = False
+    applies: Callable[[ccgym.Graph], bool] = lambda graph: True
 
     def replayable(self, budget: Budget | None) -> bool:
         """Whether running it again with the same seed and ``budget`` gives the same order.
@@ -61,6 +67,22 @@ def _exact(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
     return Outcome(solution.order, solution.lower_bound)
 
 
+def _published_alphagrad_order(graph: ccgym.Graph) -> list[int] | None:
+    """The order the AlphaGrad paper published for this graph (one of the paper's own), as actions; else None."""
+    name = graph.metadata.get("task")
+    if name not in benchmarks_tasks.names():
+        return None
+    ids = (benchmarks_tasks.get(name).published or {}).get("orders", {}).get("alphagrad")
+    return None if ids is None else to_actions(graph, ids)
+
+
+def _alphagrad_published(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
+    order = _published_alphagrad_order(graph)
+    if order is None:
+        raise ValueError("the AlphaGrad paper published no order for this graph")
+    return Outcome(order)
+
+
 METHODS: dict[str, Method] = {
     method.name: method
     for method in (
@@ -74,5 +96,12 @@ METHODS: dict[str, Method] = {
         _search("annealing", search.annealing),
         _search("beam", search.beam),
         Method("exact", _exact, seeded=True, budgeted=True, proves_bounds=True),
+        Method(
+            PUBLISHED_ALPHAGRAD,
+            _alphagrad_published,
+            seeded=False,
+            budgeted=False,
+            applies=lambda graph: _published_alphagrad_order(graph) is not None,
+        ),
     )
 }

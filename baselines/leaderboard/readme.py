@@ -1,4 +1,4 @@
-"""Write the leaderboard table into a markdown file's ``leaderboard`` section.
+"""Write the leaderboard tables into a markdown file's ``leaderboard`` and ``alphagrad-comparison`` sections.
 
     python -m baselines.leaderboard.readme [README.md] [--results results]
 """
@@ -9,17 +9,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from baselines.leaderboard.render import markdown_table
+from baselines.leaderboard.render import alphagrad_table, markdown_table
 from ccgym.markdown import replace_section
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Fill the section from ``RESULTS/leaderboard.csv``."""
+    """Fill the sections from ``RESULTS/leaderboard.csv``."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", type=Path, nargs="?", default=Path("README.md"))
     parser.add_argument("--results", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
-    replace_section(args.file, "leaderboard", markdown_table(args.results / "leaderboard.csv"))
+    csv_path = args.results / "leaderboard.csv"
+    replace_section(args.file, "leaderboard", markdown_table(csv_path))
+    replace_section(args.file, "alphagrad-comparison", alphagrad_table(csv_path))
     return 0
 
 

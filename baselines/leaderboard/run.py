@@ -23,7 +23,8 @@ class Plan:
     """Which methods run on which tasks with which seeds and budgets.
 
     Deterministic methods run once per task; seeded ones once per seed; the
-    exact solver, the slowest, only with the first seed.
+    exact solver, the slowest, only with the first seed. A method runs only on
+    the tasks it applies to (``alphagrad-published`` on the paper's graphs).
     """
 
     tasks: list[str] = field(default_factory=benchmarks_tasks.names)
@@ -38,6 +39,8 @@ class Plan:
         for task in self.tasks:
             for name in self.methods:
                 method = METHODS[name]
+                if not method.applies(benchmarks_tasks.get(task).graph()):
+                    continue
                 seeds = self.seeds[:1] if name == "exact" else self.seeds if method.seeded else [None]
                 jobs += [(task, name, seed) for seed in seeds]
         return jobs
