@@ -221,8 +221,9 @@ def _edge_from_json(fields: _Fields, vertices: list[Vertex]) -> Edge:
         raise ValueError(f"shape mismatch on edge {src} -> {dst}: {len(labels)} labels for shapes {out_shape} and {in_shape}")
     if any(label >= kernels.MAX_AXES for label in labels + carried) or not set(carried) <= set(labels):
         raise ValueError(f"edge {src} -> {dst}: labels {labels} and carried {carried} are not a structure")
+    unit = fields.get("unit", bool, False)
     try:
-        structure = Structure(labels, carried, out_shape, in_shape, fields.get("unit", bool, False))
+        structure = Structure(labels, carried, out_shape, in_shape, unit)
     except ValueError as error:
         raise ValueError(f"edge {src} -> {dst}: {error}") from None
     if Structure.from_code(structure.code, out_shape, in_shape) != structure or any(

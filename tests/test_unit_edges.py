@@ -82,7 +82,7 @@ def test_unit_flag_round_trips_and_is_absent_when_false():
     assert ccgym.Graph.from_json(unit.to_json()).to_json() == unit.to_json()
     data = json.loads(unit.to_json())
     next(e for e in data["edges"] if "unit" in e)["unit"] = "yes"
-    with pytest.raises(ValueError, match="'unit' must be true or false"):
+    with pytest.raises(ValueError, match="field 'unit' must be bool"):
         ccgym.Graph.from_json(json.dumps(data))
 
 

@@ -303,7 +303,9 @@ def test_gymnasium_vector_wrappers_read_the_episodes():
 
 def test_bench_reports_the_vector_env_beside_the_compiled_kernel():
     records = measure_vector("LIF", seconds=0.05, num_envs=4, rounds=1)
-    assert [record["api"] for record in records] == ["compiled kernel", "compiled kernel+dense", "vector"]
+    assert [(record["api"], record.get("observation")) for record in records] == [
+        ("compiled kernel", None), ("compiled kernel+dense", None), ("vector", "graph"), ("vector", "features")
+    ]  # fmt: skip
     assert records[0]["us_per_elimination"] > 0 and records[2]["policy_us_per_game_step"] > 0
     vector, kernel = records[2]["us_per_game_step"], records[0]["us_per_elimination"]
     assert records[2]["ratio"] == pytest.approx(vector / kernel, rel=0.02)
