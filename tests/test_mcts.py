@@ -191,13 +191,14 @@ def test_selection_skips_illegal_actions_even_with_unmasked_logits(selection):
     )
     tree = searcher.tree
     tree.children_prior_logits[~tree.legal] = 50.0  # what an expansion that forgot the mask would store
+    tree.children_prior_probs[~tree.legal] = 1.0
     tree.children_visits[0, ROOT_INDEX] = 0  # the root as at the start of a search: every action is considered
     checked = 0
     for node in np.flatnonzero(tree.node_visits[0] > 0):
         if not tree.legal[0, node].any():
             continue
         if selection == "puct":
-            action = search.puct_action(tree, 0, node, searcher.settings, searcher.scratch)
+            action = search.puct_action(tree, 0, node, searcher.settings)
         elif node == ROOT_INDEX:
             action = search.gumbel_root_action(tree, 0, searcher.table, searcher.settings, searcher.scratch)
         else:

@@ -49,6 +49,7 @@ class _Node:
     def __init__(self, tree: Tree, b: int, node: int) -> None:
         self.visits = tree.children_visits[b, node].tolist()
         self.logits = tree.children_prior_logits[b, node].tolist()
+        self.probs = tree.children_prior_probs[b, node].tolist()
         self.legal = tree.legal[b, node].tolist()
         rewards, values = tree.children_rewards[b, node].tolist(), tree.children_values[b, node].tolist()
         self.q = [r + v for r, v in zip(rewards, values)]
@@ -58,25 +59,21 @@ class _Node:
 
 
 def _completed_q(node: _Node, settings: Settings) -> list[float]:
-    probs = [max(TINY, p) for p in _softmax(node.logits)]
     visited = [n > 0 for n in node.visits]
-    sum_visits = 0
-    for n in node.visits:
-        sum_visits += n
-    sum_probs = 0.0
-    for p, seen in zip(probs, visited):
+    sum_visits, sum_probs, weighted_q = 0, 0.0, 0.0
+    for n, p, q, seen in zip(node.visits, node.probs, node.q, visited):
         if seen:
-            sum_probs += p
-    weighted_q = 0.0
-    for p, q, seen in zip(probs, node.q, visited):
-        if seen:
-            weighted_q += p * q / sum_probs
-    mixed = (node.raw_value + sum_visits * weighted_q) / (sum_visits + 1)
+            sum_visits += n
+            sum_probs += max(TINY, p)
+            weighted_q += max(TINY, p) * q
+    mixed = (
+        (node.raw_value + sum_visits * (weighted_q / sum_probs)) / (sum_visits + 1) if sum_visits else node.raw_value
+    )
     completed = [q if seen else mixed for q, seen in zip(node.q, visited)]
     low = min(q for q, ok in zip(completed, node.legal) if ok)
     high = max(q for q, ok in zip(completed, node.legal) if ok)
-    scale = (settings.maxvisit_init + max(node.visits)) * settings.value_scale
-    return [(q - low) / max(high - low, EPSILON) * scale if ok else 0.0 for q, ok in zip(completed, node.legal)]
+    scale = (settings.maxvisit_init + max(node.visits)) * settings.value_scale / max(high - low, EPSILON)
+    return [(q - low) * scale if ok else 0.0 for q, ok in zip(completed, node.legal)]
 
 
 def _argmax(scores: list[float | None]) -> int:
@@ -100,7 +97,6 @@ def _considered_action(node: _Node, gumbel: list[float], q: list[float], conside
 def _select(tree: Tree, b: int, index: int, table: np.ndarray, settings: Settings) -> int:
     node = _Node(tree, b, index)
     if settings.puct:
-        probs = _softmax(node.logits)
         seen = [q for q, ok, n in zip(node.q, node.legal, node.visits) if ok and n > 0]
         low, high = min([node.value, *seen]), max([node.value, *seen])
         exploration = math.sqrt(node.count) * (
@@ -109,7 +105,7 @@ def _select(tree: Tree, b: int, index: int, table: np.ndarray, settings: Setting
         return _argmax(
             [
                 ((q - low) / max(high - low, EPSILON) if n > 0 else 0.0) + exploration * p / (n + 1) if ok else None
-                for q, p, n, ok in zip(node.q, probs, node.visits, node.legal)
+                for q, p, n, ok in zip(node.q, node.probs, node.visits, node.legal)
             ]
         )
     q = _completed_q(node, settings)
@@ -152,15 +148,17 @@ def _set_node(tree: Tree, b: int, index: int, leaves: Leaves, logits, values) ->
     legal = [not e for e in leaves.eliminated[b].tolist()]
     tree.keys[b, index] = leaves.keys[b]
     tree.legal[b, index] = legal
-    tree.children_prior_logits[b, index] = _masked(logits[b].tolist(), legal)
+    masked = _masked(logits[b].tolist(), legal)
+    tree.children_prior_logits[b, index] = masked
+    tree.children_prior_probs[b, index] = _softmax(masked)
     value = float(values[b]) if leaves.needed[b] else 0.0
     tree.raw_values[b, index] = value
     tree.node_values[b, index] = value
 
 
 def _expand_roots(tree: Tree, roots: Roots, leaves: Leaves, logits, values, gumbel) -> None:
-    for field, empty in zip(tree, (0, 0.0, 0.0, NO_PARENT, NO_PARENT, UNVISITED, 0.0, 0, 0.0, 0.0, False, 0, 0.0)):
-        field.fill(empty)
+    for name, field in tree._asdict().items():
+        field.fill({"parents": NO_PARENT, "action_from_parent": NO_PARENT, "children_index": UNVISITED}.get(name, 0))
     for b in np.flatnonzero(roots.active):
         _set_node(tree, b, ROOT_INDEX, leaves, logits, values)
         tree.node_visits[b, ROOT_INDEX] = 1
