@@ -263,7 +263,7 @@ def completed_qvalues_into(tree: Tree, b: int, node: int, settings: Settings, ou
 @njit(cache=True)
 def considered_action(tree: Tree, b: int, considered_visit: int, qvalues) -> int:
     """The legal root action of largest ``max(LOW_SCORE, g + logits + q)`` among those visited ``considered_visit``
-    times (mctx's ``score_considered``); -1 if there is none.
+    times (mctx's ``score_considered``); -1 if there is none. Writes nothing.
     """
     legal, visits = tree.legal[b, ROOT_INDEX], tree.children_visits[b, ROOT_INDEX]
     gumbel, logits = tree.root_gumbel[b], tree.children_prior_logits[b, ROOT_INDEX]
