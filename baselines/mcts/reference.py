@@ -30,6 +30,7 @@ from ccgym import kernels
 
 
 def _softmax(logits: list[float]) -> list[float]:
+    """Softmax, summed left to right as the compiled loop."""
     top = max(logits)
     exps = [math.exp(x - top) for x in logits]
     total = 0.0
@@ -39,6 +40,7 @@ def _softmax(logits: list[float]) -> list[float]:
 
 
 def _masked(logits, legal: list[bool]) -> list[float]:
+    """Logits less the largest legal one; illegal ones the finite minimum."""
     top = max((x for x, ok in zip(logits, legal) if ok), default=-math.inf)
     return [x - top if ok else MIN_LOGIT for x, ok in zip(logits, legal)]
 
@@ -59,6 +61,7 @@ class _Node:
 
 
 def _completed_q(node: _Node, settings: Settings) -> list[float]:
+    """Completed Q-values by the mixed value, rescaled (:func:`baselines.mcts.search.completed_qvalues_into`)."""
     visited = [n > 0 for n in node.visits]
     sum_visits, sum_probs, weighted_q = 0, 0.0, 0.0
     for n, p, q, seen in zip(node.visits, node.probs, node.q, visited):
@@ -86,6 +89,7 @@ def _argmax(scores: list[float | None]) -> int:
 
 
 def _considered_action(node: _Node, gumbel: list[float], q: list[float], considered: int) -> int:
+    """The root action of best Gumbel score among the legal ones visited ``considered`` times."""
     return _argmax(
         [
             max(LOW_SCORE, g + logit + value) if ok and n == considered else None
@@ -95,6 +99,7 @@ def _considered_action(node: _Node, gumbel: list[float], q: list[float], conside
 
 
 def _select(tree: Tree, b: int, index: int, table: np.ndarray, settings: Settings) -> int:
+    """The action a simulation takes at node ``index`` of game ``b``."""
     node = _Node(tree, b, index)
     if settings.puct:
         seen = [q for q, ok, n in zip(node.q, node.legal, node.visits) if ok and n > 0]
@@ -137,6 +142,7 @@ def _leaf_state(tree: Tree, roots: Roots, leaves: Leaves, settings: Settings, b:
 
 
 def _load_roots(roots: Roots, leaves: Leaves) -> None:
+    """The roots' states into the leaf buffers, for their evaluation."""
     leaves.edges[:] = roots.edges
     leaves.eliminated[:] = roots.eliminated
     for b in range(len(roots.active)):
@@ -145,6 +151,7 @@ def _load_roots(roots: Roots, leaves: Leaves) -> None:
 
 
 def _set_node(tree: Tree, b: int, index: int, leaves: Leaves, logits, values) -> None:
+    """Fill node ``index`` of game ``b`` from its leaf and evaluation."""
     legal = [not e for e in leaves.eliminated[b].tolist()]
     tree.keys[b, index] = leaves.keys[b]
     tree.legal[b, index] = legal
@@ -157,6 +164,7 @@ def _set_node(tree: Tree, b: int, index: int, leaves: Leaves, logits, values) ->
 
 
 def _expand_roots(tree: Tree, roots: Roots, leaves: Leaves, logits, values, gumbel) -> None:
+    """Empty the trees, then make each active root."""
     for name, field in tree._asdict().items():
         field.fill({"parents": NO_PARENT, "action_from_parent": NO_PARENT, "children_index": UNVISITED}.get(name, 0))
     for b in np.flatnonzero(roots.active):
@@ -168,6 +176,7 @@ def _expand_roots(tree: Tree, roots: Roots, leaves: Leaves, logits, values, gumb
 def _simulate_and_step(
     tree: Tree, roots: Roots, table, settings: Settings, selection: Selection, leaves: Leaves
 ) -> None:
+    """Select down to a new edge in every active game and step its leaf."""
     leaves.needed[:] = False
     for b in np.flatnonzero(roots.active):
         index = ROOT_INDEX
@@ -188,6 +197,7 @@ def _simulate_and_step(
 def _expand_and_backward(
     tree: Tree, roots: Roots, simulation: int, selection: Selection, leaves: Leaves, logits, values
 ) -> None:
+    """Add each leaf's node and back its value up to the root."""
     for b in np.flatnonzero(roots.active):
         parent, action = int(selection.parent[b]), int(selection.action[b])
         index = int(tree.children_index[b, parent, action])
@@ -212,6 +222,7 @@ def _expand_and_backward(
 
 
 def _summarize(tree: Tree, roots: Roots, settings: Settings, output: SearchOutput) -> None:
+    """Action, visit counts, improved policy and root value of every game into ``output``."""
     output.visit_counts[:] = tree.children_visits[:, ROOT_INDEX]
     output.root_value[:] = tree.node_values[:, ROOT_INDEX]
     output.action[:] = -1

@@ -44,6 +44,7 @@ the same states; path replay is faster, most of all late in an episode
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -109,7 +110,7 @@ class Roots(NamedTuple):
     """The current state of every game: where each search starts."""
 
     edges: np.ndarray  # int64[B, V, V]
-    eliminated: np.ndarray  # bool[B, A]
+    eliminated: np.ndarray  # bool[B, A], padding actions marked (as kernels.reset_batch does)
     active: np.ndarray  # bool[B], games not finished: only these are searched
 
 
@@ -654,6 +655,9 @@ def run_search(
     summarize(tree, roots, settings, scratch, output)
 
 
+SearchRun = Callable[..., Iterator[int]]  # run_search, or reference.run_search
+
+
 class Searcher:
     """The search of ``B`` games of one :class:`~ccgym.kernels.PackedBatch`; all storage allocated once.
 
@@ -664,7 +668,9 @@ class Searcher:
     one of :mod:`baselines.mcts.reference`.
     """
 
-    def __init__(self, batch: PackedBatch, evaluate: Evaluator, config: SearchConfig, run=run_search) -> None:
+    def __init__(
+        self, batch: PackedBatch, evaluate: Evaluator, config: SearchConfig, run: SearchRun = run_search
+    ) -> None:
         self.settings = Settings.of(config)
         self.config = config
         self.evaluate = evaluate
