@@ -191,13 +191,14 @@ def test_selection_skips_illegal_actions_even_with_unmasked_logits(selection):
     )
     tree = searcher.tree
     tree.children_prior_logits[~tree.legal] = 50.0  # what an expansion that forgot the mask would store
+    tree.children_prior_probs[~tree.legal] = 1.0
     tree.children_visits[0, ROOT_INDEX] = 0  # the root as at the start of a search: every action is considered
     checked = 0
     for node in np.flatnonzero(tree.node_visits[0] > 0):
         if not tree.legal[0, node].any():
             continue
         if selection == "puct":
-            action = search.puct_action(tree, 0, node, searcher.settings, searcher.scratch)
+            action = search.puct_action(tree, 0, node, searcher.settings)
         elif node == ROOT_INDEX:
             action = search.gumbel_root_action(tree, 0, searcher.table, searcher.settings, searcher.scratch)
         else:
@@ -206,6 +207,35 @@ def test_selection_skips_illegal_actions_even_with_unmasked_logits(selection):
         assert tree.legal[0, node, reference._select(tree, 0, node, searcher.table, searcher.settings)]
         checked += 1
     assert checked > 10
+
+
+class CheckingEvaluator:
+    """The uniform evaluator, checking every leaf it is given: its state is the one its key names."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, leaves: Leaves):
+        self.calls += 1
+        assert leaves.needed.shape == leaves.normalizer.shape == (leaves.edges.shape[0],)
+        edges, eliminated = np.empty_like(leaves.edges[0]), np.empty_like(leaves.eliminated[0])
+        for b in np.flatnonzero(leaves.needed):
+            graph = kernels.graph_at(leaves.batch, b)
+            kernels.state_from_key(graph, leaves.keys[b], edges, eliminated, kernels.scratch(graph))
+            np.testing.assert_array_equal(eliminated, leaves.eliminated[b])
+            np.testing.assert_array_equal(edges, leaves.edges[b])
+        return uniform_evaluator(leaves)
+
+
+@pytest.mark.parametrize("undo_per_vertex", [search.UNDO_PER_VERTEX, 0])  # 0: every undo log overflows
+def test_every_leaf_has_the_state_of_its_key(undo_per_vertex, monkeypatch):
+    """Path replay through the undo log (or a copy of the root when it overflows) rebuilds the right states."""
+    monkeypatch.setattr(search, "UNDO_PER_VERTEX", undo_per_vertex)
+    graphs = [benchmarks_tasks.get(task).graph().packed for task in ("RoeFlux", "MLP")] + [small_graph(9, 12).packed]
+    evaluator, config = CheckingEvaluator(), SearchConfig(16)
+    for _ in itertools.islice(searches(pad_graphs(graphs), evaluator, config, seed=6), 12):
+        pass
+    assert evaluator.calls == 12 * (config.num_simulations + 1)  # the roots, then once per simulation
 
 
 def test_sequential_halving_table():

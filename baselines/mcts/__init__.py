@@ -9,7 +9,7 @@
 
 from baselines.mcts.driver import pad_graphs, search_order, search_orders
 from baselines.mcts.evaluators import Evaluator, Leaves, rollout_evaluator, uniform_evaluator
-from baselines.mcts.search import Roots, SearchConfig, Searcher, SearchOutput, run_search
+from baselines.mcts.search import Roots, SearchConfig, Searcher, SearchOutput, reverse_costs, run_search
 from baselines.mcts.tree import Tree, tree_init
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Searcher",
     "Tree",
     "pad_graphs",
+    "reverse_costs",
     "rollout_evaluator",
     "run_search",
     "search_order",

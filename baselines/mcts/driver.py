@@ -8,7 +8,7 @@ import numpy as np
 
 import ccgym
 from baselines.mcts.evaluators import Evaluator
-from baselines.mcts.search import Roots, SearchConfig, Searcher, run_search
+from baselines.mcts.search import Roots, SearchConfig, Searcher, SearchRun, run_search
 from ccgym import kernels
 from ccgym.kernels import PackedBatch, PackedGraph
 
@@ -41,7 +41,7 @@ def search_orders(
     evaluate: Evaluator,
     num_simulations: int,
     seed: int = 0,
-    run=run_search,
+    run: SearchRun = run_search,
     **options,
 ) -> tuple[list[list[int]], np.ndarray]:
     """Play every game of ``batch`` to the end, searching before every move; returns ``(orders, mults)``.

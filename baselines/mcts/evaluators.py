@@ -6,7 +6,8 @@ all ``B`` games:
 
 - ``leaves`` is a :class:`Leaves` record; row ``b`` is game ``b``. Its arrays
   are the search's own buffers, overwritten at the next simulation: read them
-  during the call, copy what must be kept.
+  during the call, copy what must be kept, and never write to them (the
+  search undoes its eliminations in ``leaves.edges`` from a log).
 - ``logits``: ``float[B, A]``, finite, the prior over actions of each leaf
   (any real numbers; the search masks the illegal ones itself).
 - ``values``: ``float[B]``, the expected return from the leaf in the search's
@@ -15,6 +16,9 @@ all ``B`` games:
 
 Rows with ``leaves.needed[b]`` False (a terminal leaf, a game already
 finished, a leaf visited before) are ignored: an evaluator may skip them.
+A network computes its features from ``leaves.batch`` (shapes, sizes) and the
+leaf's ``edges`` and ``eliminated``; ``keys`` let it cache evaluations of states
+reached by different orders (states are order-free).
 """
 
 from __future__ import annotations

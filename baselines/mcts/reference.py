@@ -30,6 +30,7 @@ from ccgym import kernels
 
 
 def _softmax(logits: list[float]) -> list[float]:
+    """Softmax, summed left to right as the compiled loop."""
     top = max(logits)
     exps = [math.exp(x - top) for x in logits]
     total = 0.0
@@ -39,6 +40,7 @@ def _softmax(logits: list[float]) -> list[float]:
 
 
 def _masked(logits, legal: list[bool]) -> list[float]:
+    """Logits less the largest legal one; illegal ones the finite minimum."""
     top = max((x for x, ok in zip(logits, legal) if ok), default=-math.inf)
     return [x - top if ok else MIN_LOGIT for x, ok in zip(logits, legal)]
 
@@ -49,6 +51,7 @@ class _Node:
     def __init__(self, tree: Tree, b: int, node: int) -> None:
         self.visits = tree.children_visits[b, node].tolist()
         self.logits = tree.children_prior_logits[b, node].tolist()
+        self.probs = tree.children_prior_probs[b, node].tolist()
         self.legal = tree.legal[b, node].tolist()
         rewards, values = tree.children_rewards[b, node].tolist(), tree.children_values[b, node].tolist()
         self.q = [r + v for r, v in zip(rewards, values)]
@@ -58,25 +61,22 @@ class _Node:
 
 
 def _completed_q(node: _Node, settings: Settings) -> list[float]:
-    probs = [max(TINY, p) for p in _softmax(node.logits)]
+    """Completed Q-values by the mixed value, rescaled (:func:`baselines.mcts.search.completed_qvalues_into`)."""
     visited = [n > 0 for n in node.visits]
-    sum_visits = 0
-    for n in node.visits:
-        sum_visits += n
-    sum_probs = 0.0
-    for p, seen in zip(probs, visited):
+    sum_visits, sum_probs, weighted_q = 0, 0.0, 0.0
+    for n, p, q, seen in zip(node.visits, node.probs, node.q, visited):
         if seen:
-            sum_probs += p
-    weighted_q = 0.0
-    for p, q, seen in zip(probs, node.q, visited):
-        if seen:
-            weighted_q += p * q / sum_probs
-    mixed = (node.raw_value + sum_visits * weighted_q) / (sum_visits + 1)
+            sum_visits += n
+            sum_probs += max(TINY, p)
+            weighted_q += max(TINY, p) * q
+    mixed = (
+        (node.raw_value + sum_visits * (weighted_q / sum_probs)) / (sum_visits + 1) if sum_visits else node.raw_value
+    )
     completed = [q if seen else mixed for q, seen in zip(node.q, visited)]
     low = min(q for q, ok in zip(completed, node.legal) if ok)
     high = max(q for q, ok in zip(completed, node.legal) if ok)
-    scale = (settings.maxvisit_init + max(node.visits)) * settings.value_scale
-    return [(q - low) / max(high - low, EPSILON) * scale if ok else 0.0 for q, ok in zip(completed, node.legal)]
+    scale = (settings.maxvisit_init + max(node.visits)) * settings.value_scale / max(high - low, EPSILON)
+    return [(q - low) * scale if ok else 0.0 for q, ok in zip(completed, node.legal)]
 
 
 def _argmax(scores: list[float | None]) -> int:
@@ -89,6 +89,7 @@ def _argmax(scores: list[float | None]) -> int:
 
 
 def _considered_action(node: _Node, gumbel: list[float], q: list[float], considered: int) -> int:
+    """The root action of best Gumbel score among the legal ones visited ``considered`` times."""
     return _argmax(
         [
             max(LOW_SCORE, g + logit + value) if ok and n == considered else None
@@ -98,9 +99,9 @@ def _considered_action(node: _Node, gumbel: list[float], q: list[float], conside
 
 
 def _select(tree: Tree, b: int, index: int, table: np.ndarray, settings: Settings) -> int:
+    """The action a simulation takes at node ``index`` of game ``b``."""
     node = _Node(tree, b, index)
     if settings.puct:
-        probs = _softmax(node.logits)
         seen = [q for q, ok, n in zip(node.q, node.legal, node.visits) if ok and n > 0]
         low, high = min([node.value, *seen]), max([node.value, *seen])
         exploration = math.sqrt(node.count) * (
@@ -109,7 +110,7 @@ def _select(tree: Tree, b: int, index: int, table: np.ndarray, settings: Setting
         return _argmax(
             [
                 ((q - low) / max(high - low, EPSILON) if n > 0 else 0.0) + exploration * p / (n + 1) if ok else None
-                for q, p, n, ok in zip(node.q, probs, node.visits, node.legal)
+                for q, p, n, ok in zip(node.q, node.probs, node.visits, node.legal)
             ]
         )
     q = _completed_q(node, settings)
@@ -141,6 +142,7 @@ def _leaf_state(tree: Tree, roots: Roots, leaves: Leaves, settings: Settings, b:
 
 
 def _load_roots(roots: Roots, leaves: Leaves) -> None:
+    """The roots' states into the leaf buffers, for their evaluation."""
     leaves.edges[:] = roots.edges
     leaves.eliminated[:] = roots.eliminated
     for b in range(len(roots.active)):
@@ -149,18 +151,22 @@ def _load_roots(roots: Roots, leaves: Leaves) -> None:
 
 
 def _set_node(tree: Tree, b: int, index: int, leaves: Leaves, logits, values) -> None:
+    """Fill node ``index`` of game ``b`` from its leaf and evaluation."""
     legal = [not e for e in leaves.eliminated[b].tolist()]
     tree.keys[b, index] = leaves.keys[b]
     tree.legal[b, index] = legal
-    tree.children_prior_logits[b, index] = _masked(logits[b].tolist(), legal)
+    masked = _masked(logits[b].tolist(), legal)
+    tree.children_prior_logits[b, index] = masked
+    tree.children_prior_probs[b, index] = _softmax(masked)
     value = float(values[b]) if leaves.needed[b] else 0.0
     tree.raw_values[b, index] = value
     tree.node_values[b, index] = value
 
 
 def _expand_roots(tree: Tree, roots: Roots, leaves: Leaves, logits, values, gumbel) -> None:
-    for field, empty in zip(tree, (0, 0.0, 0.0, NO_PARENT, NO_PARENT, UNVISITED, 0.0, 0, 0.0, 0.0, False, 0, 0.0)):
-        field.fill(empty)
+    """Empty the trees, then make each active root."""
+    for name, field in tree._asdict().items():
+        field.fill({"parents": NO_PARENT, "action_from_parent": NO_PARENT, "children_index": UNVISITED}.get(name, 0))
     for b in np.flatnonzero(roots.active):
         _set_node(tree, b, ROOT_INDEX, leaves, logits, values)
         tree.node_visits[b, ROOT_INDEX] = 1
@@ -170,6 +176,7 @@ def _expand_roots(tree: Tree, roots: Roots, leaves: Leaves, logits, values, gumb
 def _simulate_and_step(
     tree: Tree, roots: Roots, table, settings: Settings, selection: Selection, leaves: Leaves
 ) -> None:
+    """Select down to a new edge in every active game and step its leaf."""
     leaves.needed[:] = False
     for b in np.flatnonzero(roots.active):
         index = ROOT_INDEX
@@ -190,6 +197,7 @@ def _simulate_and_step(
 def _expand_and_backward(
     tree: Tree, roots: Roots, simulation: int, selection: Selection, leaves: Leaves, logits, values
 ) -> None:
+    """Add each leaf's node and back its value up to the root."""
     for b in np.flatnonzero(roots.active):
         parent, action = int(selection.parent[b]), int(selection.action[b])
         index = int(tree.children_index[b, parent, action])
@@ -214,6 +222,7 @@ def _expand_and_backward(
 
 
 def _summarize(tree: Tree, roots: Roots, settings: Settings, output: SearchOutput) -> None:
+    """Action, visit counts, improved policy and root value of every game into ``output``."""
     output.visit_counts[:] = tree.children_visits[:, ROOT_INDEX]
     output.root_value[:] = tree.node_values[:, ROOT_INDEX]
     output.action[:] = -1

@@ -44,6 +44,7 @@ the same states; path replay is faster, most of all late in an episode
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -109,7 +110,7 @@ class Roots(NamedTuple):
     """The current state of every game: where each search starts."""
 
     edges: np.ndarray  # int64[B, V, V]
-    eliminated: np.ndarray  # bool[B, A]
+    eliminated: np.ndarray  # bool[B, A], padding actions marked (as kernels.reset_batch does)
     active: np.ndarray  # bool[B], games not finished: only these are searched
 
 
@@ -126,7 +127,7 @@ class Scratch(NamedTuple):
     """Working space of the compiled steps, allocated once."""
 
     qvalues: np.ndarray  # float64[A]
-    probs: np.ndarray  # float64[A]
+    logits: np.ndarray  # float64[A], the improved policy's logits at an interior node
     path: np.ndarray  # int64[A], actions from a node up to the root
     touched: np.ndarray  # int64[V], kernel scratch
     undo_cells: np.ndarray  # int64[B, L], per game: entries ``src * V + dst`` the leaf changed since its root ...
@@ -223,56 +224,55 @@ def mask_logits_into(logits, legal, out) -> None:
 
 
 @njit(cache=True)
-def completed_qvalues_into(tree: Tree, b: int, node: int, settings: Settings, probs, out) -> None:
+def completed_qvalues_into(tree: Tree, b: int, node: int, settings: Settings, out) -> None:
     """mctx's ``qtransform_completed_by_mix_value`` over the legal actions (illegal ones get 0).
 
     Visited actions keep ``Q = reward + value``; unvisited ones get the mixed
-    value ``(raw_value + sum N * sum_visited(pi Q) / sum_visited(pi)) / (sum N + 1)``;
-    then ``(q - min) / max(max - min, EPSILON) * (maxvisit_init + max N) * value_scale``
-    with min and max over the legal actions. Writes ``probs`` (the prior) and ``out``.
+    value ``(raw_value + sum N * sum_visited(pi Q) / sum_visited(pi)) / (sum N + 1)``
+    (``pi`` floored at the smallest normal float); then
+    ``(q - min) / max(max - min, EPSILON) * (maxvisit_init + max N) * value_scale``
+    with min and max over the legal actions. Writes ``out``.
     """
-    visits = tree.children_visits[b, node]
-    legal = tree.legal[b, node]
-    softmax_into(tree.children_prior_logits[b, node], probs)
+    visits, probs, legal = tree.children_visits[b, node], tree.children_prior_probs[b, node], tree.legal[b, node]
+    rewards, values = tree.children_rewards[b, node], tree.children_values[b, node]
     sum_visits = 0
     max_visits = 0
     sum_probs = 0.0
-    for a in range(visits.shape[0]):
-        sum_visits += visits[a]
-        max_visits = max(max_visits, visits[a])
-        if visits[a] > 0:
-            sum_probs += max(TINY, probs[a])
     weighted_q = 0.0
     for a in range(visits.shape[0]):
         if visits[a] > 0:
-            q = tree.children_rewards[b, node, a] + tree.children_values[b, node, a]
-            weighted_q += max(TINY, probs[a]) * q / sum_probs
-    mixed = (tree.raw_values[b, node] + sum_visits * weighted_q) / (sum_visits + 1)
+            sum_visits += visits[a]
+            max_visits = max(max_visits, visits[a])
+            p = max(TINY, probs[a])
+            sum_probs += p
+            weighted_q += p * (rewards[a] + values[a])
+    mixed = tree.raw_values[b, node]
+    if sum_visits > 0:
+        mixed = (mixed + sum_visits * (weighted_q / sum_probs)) / (sum_visits + 1)
     low = np.inf
     high = -np.inf
     for a in range(visits.shape[0]):
         if legal[a]:
-            if visits[a] > 0:
-                out[a] = tree.children_rewards[b, node, a] + tree.children_values[b, node, a]
-            else:
-                out[a] = mixed
+            out[a] = rewards[a] + values[a] if visits[a] > 0 else mixed
             low = min(low, out[a])
             high = max(high, out[a])
-    scale = (settings.maxvisit_init + max_visits) * settings.value_scale
+    scale = (settings.maxvisit_init + max_visits) * settings.value_scale / max(high - low, EPSILON)
     for a in range(visits.shape[0]):
-        out[a] = (out[a] - low) / max(high - low, EPSILON) * scale if legal[a] else 0.0
+        out[a] = (out[a] - low) * scale if legal[a] else 0.0
 
 
 @njit(cache=True)
 def considered_action(tree: Tree, b: int, considered_visit: int, qvalues) -> int:
     """The legal root action of largest ``max(LOW_SCORE, g + logits + q)`` among those visited ``considered_visit``
-    times (mctx's ``score_considered``); -1 if there is none.
+    times (mctx's ``score_considered``); -1 if there is none. Writes nothing.
     """
+    legal, visits = tree.legal[b, ROOT_INDEX], tree.children_visits[b, ROOT_INDEX]
+    gumbel, logits = tree.root_gumbel[b], tree.children_prior_logits[b, ROOT_INDEX]
     best = -1
     best_score = 0.0
     for a in range(qvalues.shape[0]):
-        if tree.legal[b, ROOT_INDEX, a] and tree.children_visits[b, ROOT_INDEX, a] == considered_visit:
-            score = max(LOW_SCORE, tree.root_gumbel[b, a] + tree.children_prior_logits[b, ROOT_INDEX, a] + qvalues[a])
+        if legal[a] and visits[a] == considered_visit:
+            score = max(LOW_SCORE, gumbel[a] + logits[a] + qvalues[a])
             if best < 0 or score > best_score:
                 best, best_score = a, score
     return best
@@ -280,59 +280,66 @@ def considered_action(tree: Tree, b: int, considered_visit: int, qvalues) -> int
 
 @njit(cache=True)
 def gumbel_root_action(tree: Tree, b: int, table, settings: Settings, scratch: Scratch) -> int:
-    """Sequential halving with Gumbel at the root. Writes the scratch's ``qvalues`` and ``probs``."""
-    completed_qvalues_into(tree, b, ROOT_INDEX, settings, scratch.probs, scratch.qvalues)
+    """Sequential halving with Gumbel at the root. Writes the scratch's ``qvalues``."""
+    qvalues = scratch.qvalues
+    completed_qvalues_into(tree, b, ROOT_INDEX, settings, qvalues)
+    legal, visits = tree.legal[b, ROOT_INDEX], tree.children_visits[b, ROOT_INDEX]
     num_legal = 0
     simulation = 0
-    for a in range(scratch.qvalues.shape[0]):
-        num_legal += tree.legal[b, ROOT_INDEX, a]
-        simulation += tree.children_visits[b, ROOT_INDEX, a]
+    for a in range(qvalues.shape[0]):
+        num_legal += legal[a]
+        simulation += visits[a]
     considered = table[min(settings.max_num_considered_actions, num_legal), simulation]
-    return considered_action(tree, b, considered, scratch.qvalues)
+    return considered_action(tree, b, considered, qvalues)
 
 
 @njit(cache=True)
 def interior_action(tree: Tree, b: int, node: int, settings: Settings, scratch: Scratch) -> int:
     """The legal argmax of ``softmax(logits + sigma(q)) - N(a) / (1 + sum N)``.
 
-    Writes the scratch's ``qvalues`` and ``probs``.
+    Writes the scratch's ``qvalues`` and ``logits``.
     """
-    qvalues, probs = scratch.qvalues, scratch.probs
-    completed_qvalues_into(tree, b, node, settings, probs, qvalues)
-    visits = tree.children_visits[b, node]
+    qvalues, logits = scratch.qvalues, scratch.logits
+    completed_qvalues_into(tree, b, node, settings, qvalues)
+    visits, legal, prior = tree.children_visits[b, node], tree.legal[b, node], tree.children_prior_logits[b, node]
     sum_visits = 0
+    top = -np.inf
     for a in range(qvalues.shape[0]):
-        probs[a] = tree.children_prior_logits[b, node, a] + qvalues[a]
         sum_visits += visits[a]
-    softmax_into(probs, probs)
+        if legal[a]:
+            logits[a] = prior[a] + qvalues[a]
+            top = max(top, logits[a])
+    total = 0.0  # softmax over the legal actions: an illegal logit's exp(finite minimum - top) is exactly 0
+    for a in range(qvalues.shape[0]):
+        if legal[a]:
+            logits[a] = math.exp(logits[a] - top)
+            total += logits[a]
     best = -1
     best_score = 0.0
     for a in range(qvalues.shape[0]):
-        if tree.legal[b, node, a]:
-            score = probs[a] - visits[a] / (1 + sum_visits)
+        if legal[a]:
+            score = logits[a] / total - visits[a] / (1 + sum_visits)
             if best < 0 or score > best_score:
                 best, best_score = a, score
     return best
 
 
 @njit(cache=True)
-def puct_action(tree: Tree, b: int, node: int, settings: Settings, scratch: Scratch) -> int:
-    """The legal argmax of ``Q_norm(a) + sqrt(N) * c(N) * P(a) / (1 + N(a))``. Writes the scratch's ``probs``.
+def puct_action(tree: Tree, b: int, node: int, settings: Settings) -> int:
+    """The legal argmax of ``Q_norm(a) + sqrt(N) * c(N) * P(a) / (1 + N(a))``; writes nothing.
 
     ``Q_norm`` is mctx's ``qtransform_by_parent_and_siblings``: Q min-max
     rescaled with the node's value, unvisited actions 0;
     ``c(N) = pb_c_init + log((N + pb_c_base + 1) / pb_c_base)``.
     """
-    probs = scratch.probs
-    softmax_into(tree.children_prior_logits[b, node], probs)
-    visits = tree.children_visits[b, node]
+    probs, visits, legal = tree.children_prior_probs[b, node], tree.children_visits[b, node], tree.legal[b, node]
+    rewards, values = tree.children_rewards[b, node], tree.children_values[b, node]
     low = tree.node_values[b, node]
     high = low
     for a in range(probs.shape[0]):
-        if tree.legal[b, node, a] and visits[a] > 0:
-            q = tree.children_rewards[b, node, a] + tree.children_values[b, node, a]
-            low = min(low, q)
-            high = max(high, q)
+        if legal[a] and visits[a] > 0:
+            low = min(low, rewards[a] + values[a])
+            high = max(high, rewards[a] + values[a])
     count = tree.node_visits[b, node]
     exploration = math.sqrt(count) * (
         settings.pb_c_init + math.log((count + settings.pb_c_base + 1) / settings.pb_c_base)
@@ -340,12 +347,9 @@ def puct_action(tree: Tree, b: int, node: int, settings: Settings, scratch: Scra
     best = -1
     best_score = 0.0
     for a in range(probs.shape[0]):
-        if not tree.legal[b, node, a]:
+        if not legal[a]:
             continue
-        value = 0.0
-        if visits[a] > 0:
-            q = tree.children_rewards[b, node, a] + tree.children_values[b, node, a]
-            value = (q - low) / max(high - low, EPSILON)
+        value = (rewards[a] + values[a] - low) / max(high - low, EPSILON) if visits[a] > 0 else 0.0
         score = value + exploration * probs[a] / (visits[a] + 1)
         if best < 0 or score > best_score:
             best, best_score = a, score
@@ -367,7 +371,7 @@ def simulate(tree: Tree, roots: Roots, table, settings: Settings, selection: Sel
         node = ROOT_INDEX
         while True:
             if settings.puct:
-                action = puct_action(tree, b, node, settings, scratch)
+                action = puct_action(tree, b, node, settings)
             elif node == ROOT_INDEX:
                 action = gumbel_root_action(tree, b, table, settings, scratch)
             else:
@@ -430,9 +434,9 @@ def restore_root(roots: Roots, b: int, edges, eliminated, scratch: Scratch) -> N
         edges[:, :] = roots.edges[b]
     else:
         v = edges.shape[0]
+        cells, codes = scratch.undo_cells[b], scratch.undo_codes[b]
         for k in range(scratch.undo_count[b] - 1, -1, -1):
-            cell = scratch.undo_cells[b, k]
-            edges[cell // v, cell % v] = scratch.undo_codes[b, k]
+            edges[cells[k] // v, cells[k] % v] = codes[k]
     scratch.undo_count[b] = 0
     scratch.undo_stale[b] = False
     eliminated[:] = roots.eliminated[b]
@@ -446,14 +450,15 @@ def replay_path(
 
     Writes ``edges``, ``eliminated`` and the scratch (``path``, ``touched``, the undo log).
     """
+    path, parents, actions = scratch.path, tree.parents[b], tree.action_from_parent[b]
     depth = 0
     while node != ROOT_INDEX:
-        scratch.path[depth] = tree.action_from_parent[b, node]
-        node = tree.parents[b, node]
+        path[depth] = actions[node]
+        node = parents[node]
         depth += 1
     restore_root(roots, b, edges, eliminated, scratch)
     for i in range(depth - 1, -1, -1):
-        logged_step(graph, edges, eliminated, scratch.path[i], b, scratch)
+        logged_step(graph, edges, eliminated, path[i], b, scratch)
 
 
 @njit(cache=True)
@@ -490,12 +495,15 @@ def step_leaves(
 def set_node(tree: Tree, b: int, node: int, leaves: Leaves, logits, values) -> None:
     """Fill a new node from game ``b``'s leaf and its evaluation (value 0 where not needed: terminal).
 
-    Writes the node's ``keys``, ``legal``, ``children_prior_logits`` (masked), ``raw_values`` and ``node_values``.
+    Writes the node's ``keys``, ``legal``, ``children_prior_logits`` (masked), ``children_prior_probs``,
+    ``raw_values`` and ``node_values``.
     """
     tree.keys[b, node] = leaves.keys[b]
-    for a in range(leaves.eliminated.shape[1]):
-        tree.legal[b, node, a] = not leaves.eliminated[b, a]
+    legal, eliminated = tree.legal[b, node], leaves.eliminated[b]
+    for a in range(legal.shape[0]):
+        legal[a] = not eliminated[a]
     mask_logits_into(logits[b], tree.legal[b, node], tree.children_prior_logits[b, node])
+    softmax_into(tree.children_prior_logits[b, node], tree.children_prior_probs[b, node])
     value = values[b] if leaves.needed[b] else 0.0
     tree.raw_values[b, node] = value
     tree.node_values[b, node] = value
@@ -535,17 +543,27 @@ def backward(tree: Tree, roots: Roots, selection: Selection) -> None:
     for b in range(roots.active.shape[0]):
         if not roots.active[b]:
             continue
+        parents, actions, node_visits, node_values = (
+            tree.parents[b],
+            tree.action_from_parent[b],
+            tree.node_visits[b],
+            tree.node_values[b],
+        )
+        rewards, children_values, children_visits = (
+            tree.children_rewards[b],
+            tree.children_values[b],
+            tree.children_visits[b],
+        )
         node = selection.node[b]
-        value = tree.node_values[b, node]
+        value = node_values[node]
         while node != ROOT_INDEX:
-            parent = tree.parents[b, node]
-            action = tree.action_from_parent[b, node]
-            value = tree.children_rewards[b, parent, action] + value
-            count = tree.node_visits[b, parent]
-            tree.node_values[b, parent] = (tree.node_values[b, parent] * count + value) / (count + 1)
-            tree.children_values[b, parent, action] = tree.node_values[b, node]
-            tree.children_visits[b, parent, action] += 1
-            tree.node_visits[b, parent] = count + 1
+            parent, action = parents[node], actions[node]
+            value = rewards[parent, action] + value
+            count = node_visits[parent]
+            node_values[parent] = (node_values[parent] * count + value) / (count + 1)
+            children_values[parent, action] = node_values[node]
+            children_visits[parent, action] += 1
+            node_visits[parent] = count + 1
             node = parent
 
 
@@ -599,7 +617,7 @@ def summarize(tree: Tree, roots: Roots, settings: Settings, scratch: Scratch, ou
             output.action[b] = best
             policy[:] = visits / visits.sum()
             continue
-        completed_qvalues_into(tree, b, ROOT_INDEX, settings, scratch.probs, scratch.qvalues)
+        completed_qvalues_into(tree, b, ROOT_INDEX, settings, scratch.qvalues)
         output.action[b] = considered_action(tree, b, visits.max(), scratch.qvalues)
         for a in range(visits.shape[0]):
             policy[a] = tree.children_prior_logits[b, ROOT_INDEX, a] + scratch.qvalues[a]
@@ -637,6 +655,9 @@ def run_search(
     summarize(tree, roots, settings, scratch, output)
 
 
+SearchRun = Callable[..., Iterator[int]]  # run_search, or reference.run_search
+
+
 class Searcher:
     """The search of ``B`` games of one :class:`~ccgym.kernels.PackedBatch`; all storage allocated once.
 
@@ -647,7 +668,9 @@ class Searcher:
     one of :mod:`baselines.mcts.reference`.
     """
 
-    def __init__(self, batch: PackedBatch, evaluate: Evaluator, config: SearchConfig, run=run_search) -> None:
+    def __init__(
+        self, batch: PackedBatch, evaluate: Evaluator, config: SearchConfig, run: SearchRun = run_search
+    ) -> None:
         self.settings = Settings.of(config)
         self.config = config
         self.evaluate = evaluate
@@ -680,14 +703,14 @@ class Searcher:
 
     def search(self, roots: Roots, rng: np.random.Generator) -> SearchOutput:
         """Search from ``roots`` (Gumbel noise drawn from ``rng``); a fresh :class:`SearchOutput`."""
-        b, a = self.leaves.eliminated.shape
-        evaluation = self.evaluation
+        leaves, evaluation, evaluate = self.leaves, self.evaluation, self.evaluate
+        b, a = leaves.eliminated.shape
         evaluation.gumbel[:] = self.config.gumbel_scale * rng.gumbel(size=(b, a))
         output = SearchOutput(np.empty(b, np.int64), np.empty((b, a), np.int64), np.empty((b, a)), np.empty(b))
         for _ in self.run(
-            self.tree, roots, self.table, self.settings, self.selection, self.leaves, self.scratch, evaluation, output
+            self.tree, roots, self.table, self.settings, self.selection, leaves, self.scratch, evaluation, output
         ):
-            logits, values = self.evaluate(self.leaves)
-            evaluation.logits[:] = logits
-            evaluation.values[:] = values
+            logits, values = evaluate(leaves)
+            np.copyto(evaluation.logits, logits)
+            np.copyto(evaluation.values, values)
         return output

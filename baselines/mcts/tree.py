@@ -37,6 +37,7 @@ class Tree(NamedTuple):
     action_from_parent: np.ndarray  # int64[B, N], the action that leads to the node, NO_PARENT likewise
     children_index: np.ndarray  # int64[B, N, A], node the edge leads to, or UNVISITED
     children_prior_logits: np.ndarray  # float64[B, N, A], masked: max legal logit 0, illegal ones the finite minimum
+    children_prior_probs: np.ndarray  # float64[B, N, A], softmax of children_prior_logits (0 on illegal actions)
     children_visits: np.ndarray  # int64[B, N, A]
     children_rewards: np.ndarray  # float64[B, N, A], -(multiplications of the step) / normalizer
     children_values: np.ndarray  # float64[B, N, A], node_values of the child
@@ -56,6 +57,7 @@ def tree_init(batch_size: int, num_simulations: int, num_actions: int) -> Tree:
         action_from_parent=np.empty((b, n), np.int64),
         children_index=np.empty((b, n, a), np.int64),
         children_prior_logits=np.empty((b, n, a), np.float64),
+        children_prior_probs=np.empty((b, n, a), np.float64),
         children_visits=np.empty((b, n, a), np.int64),
         children_rewards=np.empty((b, n, a), np.float64),
         children_values=np.empty((b, n, a), np.float64),
@@ -77,6 +79,7 @@ def tree_reset(tree: Tree) -> None:
     tree.action_from_parent[:] = NO_PARENT
     tree.children_index[:] = UNVISITED
     tree.children_prior_logits[:] = 0.0
+    tree.children_prior_probs[:] = 0.0
     tree.children_visits[:] = 0
     tree.children_rewards[:] = 0.0
     tree.children_values[:] = 0.0
@@ -88,7 +91,8 @@ def tree_reset(tree: Tree) -> None:
 @njit(cache=True, inline="always")
 def is_terminal(tree: Tree, b: int, node: int) -> bool:
     """Whether the node's state has no legal action (every vertex eliminated)."""
-    for a in range(tree.legal.shape[2]):
-        if tree.legal[b, node, a]:
+    legal = tree.legal[b, node]
+    for a in range(legal.shape[0]):
+        if legal[a]:
             return False
     return True
