@@ -41,6 +41,7 @@ from ccgym.envs.observation import (
     STORED,
     VERTEX_SIZE,
     Layout,
+    dense_space,
     encode,
     inverse_log_scale,
     update_touched,
@@ -159,12 +160,7 @@ class DenseEncoder:
         self.layout = layout
         self._mask = mask
         self._with_mask = with_mask
-        graph_space = spaces.Box(0.0, 1.0, layout.shape, np.float32)
-        self.single_observation_space = (
-            spaces.Dict({"graph": graph_space, "action_mask": spaces.MultiBinary(layout.intermediates)})
-            if with_mask
-            else graph_space
-        )
+        self.single_observation_space = dense_space(layout, with_mask)
         self.buffers = DenseBuffers(
             np.zeros((mask.shape[0], *layout.shape), np.float32),
             np.zeros((initial_slots, *layout.shape), np.float32),

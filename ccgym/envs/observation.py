@@ -176,6 +176,14 @@ class ObservationMode(Protocol):
         """The observation now, as fresh arrays; ``mask`` is the legal actions."""
 
 
+def dense_space(layout: Layout, with_mask: bool) -> spaces.Space:
+    """The ``Box`` of the dense observation, or with ``with_mask`` a ``Dict`` of it and the action mask."""
+    graph_space = spaces.Box(0.0, 1.0, layout.shape, np.float32)
+    if with_mask:
+        return spaces.Dict({"graph": graph_space, "action_mask": spaces.MultiBinary(layout.intermediates)})
+    return graph_space
+
+
 class GraphObservation:
     """The ``(8, N, N)`` observation of this module, alone (``"graph"``) or with the action mask (``"dict"``)."""
 
@@ -183,12 +191,7 @@ class GraphObservation:
         self.layout = layout
         self._inv_log_scale = inverse_log_scale(size_scale)
         self._with_mask = with_mask
-        graph_space = spaces.Box(0.0, 1.0, layout.shape, np.float32)
-        self.space = (
-            spaces.Dict({"graph": graph_space, "action_mask": spaces.MultiBinary(layout.intermediates)})
-            if with_mask
-            else graph_space
-        )
+        self.space = dense_space(layout, with_mask)
 
     def load(self, graph: Graph) -> None:
         packed = graph.packed
