@@ -85,3 +85,14 @@ def test_a_killed_run_resumes_where_its_checkpoint_left_it(tmp_path):
     assert iterations == list(range(1, run.iteration + 1))  # no restart, no line of a lost iteration twice
     seconds = [float(line["seconds"]) for line in log_lines(out)]
     assert seconds == sorted(seconds) and seconds[-1] >= saved["seconds"]
+
+
+def test_the_search_bench_reports_the_network_beside_the_search():
+    from baselines.bench.mcts import network_line, roots_after
+    from baselines.mcts import SearchConfig
+    from benchmarks_tasks import get
+
+    packed = get("LIF").graph().packed
+    line = network_line(packed, roots_after(packed, 2, 0), SearchConfig(4), seconds=0.01)
+    assert line["leaves_per_second"] > 0 and line["search"]["simulations_per_second"] > 0
+    assert 0 < line["search"]["evaluator_share"] <= 1

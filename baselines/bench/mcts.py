@@ -19,6 +19,11 @@ plain-Python one (:mod:`baselines.mcts.reference`) in the same process:
   compiled; the line ``rebuild`` compares them at a mid-episode root, where
   a key holds many eliminations and a path few.
 
+- ``network``: the compiled search with the graph network of the AlphaZero
+  agent as its evaluator (``baselines.zero.evaluator``, an untrained
+  ``GraphPolicyValueNet(64, 3)``, one torch thread per core), and the
+  network's own throughput: leaves encoded and scored per second.
+
 The first compiled search of a process is a warm-up (Numba's cache or JIT)
 and is not timed.
 """
@@ -34,19 +39,20 @@ import numpy as np
 
 import benchmarks_tasks
 from baselines.mcts import Roots, SearchConfig, Searcher, reference, run_search, uniform_evaluator
-from baselines.mcts.evaluators import Leaves
+from baselines.mcts.evaluators import Evaluator, Leaves
 from ccgym import kernels
 
 
 class TimedEvaluator:
-    """The uniform evaluator, with the time spent in its calls."""
+    """An evaluator (the uniform one by default), with the time spent in its calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, evaluate: Evaluator = uniform_evaluator) -> None:
+        self.evaluate = evaluate
         self.seconds = 0.0
 
     def __call__(self, leaves: Leaves) -> tuple[np.ndarray, np.ndarray]:
         start = time.perf_counter()
-        result = uniform_evaluator(leaves)
+        result = self.evaluate(leaves)
         self.seconds += time.perf_counter() - start
         return result
 
@@ -62,10 +68,17 @@ def roots_after(packed: kernels.PackedGraph, batch_size: int, moves: int) -> Roo
     )
 
 
-def measure(packed: kernels.PackedGraph, roots: Roots, config: SearchConfig, run, seconds: float) -> dict:
+def measure(
+    packed: kernels.PackedGraph,
+    roots: Roots,
+    config: SearchConfig,
+    run,
+    seconds: float,
+    evaluate: Evaluator = uniform_evaluator,
+) -> dict:
     """Simulations per second and the evaluator's share of the time, over repeated searches."""
     batch_size = roots.active.shape[0]
-    evaluator = TimedEvaluator()
+    evaluator = TimedEvaluator(evaluate)
     searcher = Searcher(kernels.repeat_graph(packed, batch_size), evaluator, config, run)
     rng = np.random.default_rng(0)
     searcher.search(roots, rng)  # warm-up
@@ -81,6 +94,33 @@ def measure(packed: kernels.PackedGraph, roots: Roots, config: SearchConfig, run
         "evaluator_share": round(evaluator.seconds / sum(times), 3),
         "searches": len(times),
     }
+
+
+def network_line(packed: kernels.PackedGraph, roots: Roots, config: SearchConfig, seconds: float) -> dict:
+    """The search with the AlphaZero agent's network as evaluator, and the network's throughput alone."""
+    import torch
+
+    from baselines.networks import GraphPolicyValueNet
+    from baselines.zero.evaluator import NetworkEvaluator
+    from ccgym import features
+
+    torch.manual_seed(0)
+    batch_size = roots.active.shape[0]
+    batch = kernels.repeat_graph(packed, batch_size)
+    network = NetworkEvaluator(
+        GraphPolicyValueNet(64, 3), batch, features.repeat_plan(features.make_plan(packed), batch_size), "cpu"
+    )
+    search = measure(packed, roots, config, run_search, seconds, evaluate=network)
+    leaves = Leaves(
+        batch, roots.edges, roots.eliminated, np.zeros((batch_size, 1), np.uint64), roots.active,
+        np.ones(batch_size),
+    )  # fmt: skip
+    network(leaves)  # warm-up
+    calls, started = 0, time.perf_counter()
+    while not calls or time.perf_counter() - started < seconds:
+        network(leaves)
+        calls += 1
+    return {"search": search, "leaves_per_second": round(calls * batch_size / (time.perf_counter() - started))}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,6 +141,9 @@ def main(argv: list[str] | None = None) -> None:
             line |= {"compiled": compiled, "python": python}
             line["speedup"] = round(compiled["simulations_per_second"] / python["simulations_per_second"], 1)
             print(json.dumps(line), flush=True)
+        roots = roots_after(packed, args.batches[-1], 0)
+        line = {"kind": "network", "task": task, "batch": args.batches[-1], "simulations": args.simulations}
+        print(json.dumps(line | network_line(packed, roots, config, args.seconds)), flush=True)
         moves = packed.num_intermediates // 2
         roots = roots_after(packed, args.batches[-1], moves)
         line = {"kind": "rebuild", "task": task, "batch": args.batches[-1], "moves_before_root": moves}
