@@ -101,15 +101,14 @@ def network_line(packed: kernels.PackedGraph, roots: Roots, config: SearchConfig
     import torch
 
     from baselines.networks import GraphPolicyValueNet
-    from baselines.zero.evaluator import NetworkEvaluator
+    from baselines.zero.evaluator import NetworkEvaluator, StateEncoder
     from ccgym import features
 
     torch.manual_seed(0)
     batch_size = roots.active.shape[0]
     batch = kernels.repeat_graph(packed, batch_size)
-    network = NetworkEvaluator(
-        GraphPolicyValueNet(64, 3), batch, features.repeat_plan(features.make_plan(packed), batch_size), "cpu"
-    )
+    encoder = StateEncoder(batch, features.repeat_plan(features.make_plan(packed), batch_size), "cpu")
+    network = NetworkEvaluator(GraphPolicyValueNet(64, 3), encoder)
     search = measure(packed, roots, config, run_search, seconds, evaluate=network)
     leaves = Leaves(
         batch, roots.edges, roots.eliminated, np.zeros((batch_size, 1), np.uint64), roots.active,

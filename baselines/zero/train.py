@@ -40,7 +40,7 @@ import ccgym
 from baselines.mcts import SearchConfig, Searcher
 from baselines.networks import GraphPolicyValueNet
 from baselines.zero import checkpoint
-from baselines.zero.evaluator import NetworkEvaluator
+from baselines.zero.evaluator import NetworkEvaluator, StateEncoder
 from baselines.zero.replay import ReplayBuffer
 from baselines.zero.self_play import play
 from ccgym import features, kernels
@@ -90,11 +90,12 @@ class Run:
         self.net = GraphPolicyValueNet(config.width, config.layers).to(config.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
         plan = features.make_plan(packed)
-        self.evaluator = NetworkEvaluator(self.net, self.batch, features.repeat_plan(plan, config.games), config.device)
-        self.trainer_encoder = NetworkEvaluator(
-            self.net, kernels.repeat_graph(packed, config.batch_size), features.repeat_plan(plan, config.batch_size),
-            config.device,
-        )  # fmt: skip
+        self.evaluator = NetworkEvaluator(
+            self.net, StateEncoder(self.batch, features.repeat_plan(plan, config.games), config.device)
+        )
+        self.sample_encoder = StateEncoder(
+            kernels.repeat_graph(packed, config.batch_size), features.repeat_plan(plan, config.batch_size), config.device
+        )
         search = SearchConfig(config.simulations, max_num_considered_actions=config.considered_actions)
         self.searcher = Searcher(self.batch, self.evaluator, search)
         self.replay = ReplayBuffer(
@@ -137,7 +138,7 @@ class Run:
         touched = kernels.scratch(packed)
         for b, key in enumerate(keys):
             kernels.state_from_key(packed, key, edges[b], eliminated[b], touched)
-        inputs = self.trainer_encoder.encode(edges, eliminated)
+        inputs = self.sample_encoder.encode(edges, eliminated)
         self.net.train()
         logits, predicted = self.net(inputs, packed.num_inputs, packed.num_intermediates)
         target = torch.as_tensor(policies, device=self.config.device)
