@@ -12,10 +12,10 @@ from gymnasium import spaces
 from ccgym import kernels
 from ccgym.elimination import Cost
 from ccgym.envs import rendering
-from ccgym.envs.feature_observation import FeatureObservation
+from ccgym.envs.feature_observation import FeatureObservation, edge_slots
 from ccgym.envs.observation import GraphObservation, Layout, Observation, ObservationMode
 from ccgym.envs.rewards import Baselines, RewardFunction
-from ccgym.features import largest_jacobian_size, reachable_pairs
+from ccgym.features import largest_jacobian_size
 from ccgym.graph import Graph
 
 ILLEGAL_ACTIONS = ("raise", "penalize")
@@ -99,8 +99,6 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
             raise ValueError(f"illegal_action must be one of {ILLEGAL_ACTIONS}, got {illegal_action!r}")
         if observation not in OBSERVATIONS:
             raise ValueError(f"observation must be one of {OBSERVATIONS}, got {observation!r}")
-        if max_edges is not None and observation != "features":
-            raise ValueError(f"max_edges sizes observation='features' only, not observation={observation!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.reward_function = RewardFunction.from_options(reward, normalize, reward_scale)
@@ -110,9 +108,8 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         self.layout = Layout(*pad_to) if pad_to is not None else Layout.of(graph)
         self.size_scale = size_scale if size_scale is not None else largest_jacobian_size(graph.packed)
         self._observer: ObservationMode
-        if observation == "features":
-            if max_edges is None:
-                max_edges = reachable_pairs(graph.packed) if pad_to is None else self.layout.max_edges
+        max_edges = edge_slots(observation, max_edges, self.layout, graph.packed if pad_to is None else None)
+        if max_edges is not None:
             self._observer = FeatureObservation(self.layout, self.size_scale, max_edges)
         else:
             self._observer = GraphObservation(self.layout, self.size_scale, with_mask=observation == "dict")

@@ -18,6 +18,22 @@ from ccgym.graph import Graph
 from ccgym.kernels import PackedGraph
 
 
+def edge_slots(observation: str, max_edges: int | None, layout: Layout, own_graph: PackedGraph | None) -> int | None:
+    """The edge slots of ``observation="features"`` (``None`` for the other modes).
+
+    ``max_edges`` if given; else the pairs joined by a path in ``own_graph``,
+    the one graph of a layout that fits it exactly; else the most any graph of
+    ``layout`` can have. ``ValueError`` if ``max_edges`` is given for another mode.
+    """
+    if observation != "features":
+        if max_edges is not None:
+            raise ValueError(f"max_edges sizes observation='features' only, not observation={observation!r}")
+        return None
+    if max_edges is not None:
+        return max_edges
+    return features.reachable_pairs(own_graph) if own_graph is not None else layout.max_edges
+
+
 @njit(cache=True)
 def _eliminate_and_update(graph: tuple, plan: tuple, edges, vertex: int, touched, out: tuple):
     """:func:`ccgym.features.eliminate_and_update` over the fields of its named tuples.

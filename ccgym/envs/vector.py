@@ -21,10 +21,11 @@ from gymnasium.vector.utils import batch_space
 
 from ccgym import kernels
 from ccgym.envs.batch_features import FeatureEncoder
+from ccgym.envs.feature_observation import edge_slots
 from ccgym.envs.batch_observation import ENCODERS, BatchEncoder
 from ccgym.envs.games import Games, first_illegal, pad_into, padded_batch, repeat_slot, reset_games, step_games
 from ccgym.envs.observation import Layout
-from ccgym.features import largest_jacobian_size, reachable_pairs
+from ccgym.features import largest_jacobian_size
 from ccgym.envs.rewards import Baselines, RewardFunction
 from ccgym.graph import Graph
 from ccgym.kernels import PackedBatch
@@ -128,8 +129,9 @@ class CCElimVectorEnv(VectorEnv):
         layout = Layout(*pad_to) if pad_to is not None else Layout.of(graph)
         one = padded_batch(layout, 1)
         pad_into(one, 0, graph, layout)
-        if options.get("observation") == "features" and pad_to is None:
-            options.setdefault("max_edges", reachable_pairs(graph.packed))  # as CCElimEnv: the graph's own pairs
+        options["max_edges"] = edge_slots(
+            options.get("observation", "graph"), options.get("max_edges"), layout, graph.packed if pad_to is None else None
+        )  # as CCElimEnv
         self._configure(repeat_slot(one, num_envs), layout, size_scale or largest_jacobian_size(graph.packed), 1, **options)
         self.graphs = [graph] * num_envs
         self._load(slice(None), 0, graph)
@@ -369,11 +371,10 @@ def _encoder(
     observation: str, layout: Layout, size_scale: int, mask: np.ndarray, initial_slots: int, max_edges: int | None
 ) -> BatchEncoder:
     """The batch encoder of an observation mode."""
-    if max_edges is not None and observation != "features":
-        raise ValueError(f"max_edges sizes observation='features' only, not observation={observation!r}")
-    if observation != "features":
+    slots = edge_slots(observation, max_edges, layout, None)
+    if slots is None:
         return ENCODERS[observation](layout, size_scale, mask, initial_slots)
-    return FeatureEncoder(layout, size_scale, mask, initial_slots, max_edges or layout.max_edges)
+    return FeatureEncoder(layout, size_scale, mask, initial_slots, slots)
 
 
 def _episode_cost(games: Games, done: np.ndarray) -> dict[str, Any]:
