@@ -1,8 +1,8 @@
 """ccgym: cross-country elimination of computational graphs as a reinforcement-learning benchmark.
 
 ``import ccgym`` loads only numpy and numba: the graph model and the costing of
-orders. The tracer and the executor (torch) load on first use of
-:func:`trace` or :func:`execute`; the environments (gymnasium) with
+orders. The tracer, the executor and the compiled Jacobians (torch) load on
+first use of :func:`trace`, :func:`execute` or :func:`compile_jacobian`; the environments (gymnasium) with
 ``ccgym.envs``. When gymnasium is imported, with or after ccgym, the
 ``CCElim-*`` ids are registered with it (:mod:`ccgym.registration`).
 """
@@ -19,6 +19,7 @@ from ccgym import edge_list
 from ccgym.structure import Structure
 
 if TYPE_CHECKING:
+    from ccgym.compiled_jacobian import CompiledJacobian, compile_jacobian
     from ccgym.envs import make_env
     from ccgym.executor import execute
     from ccgym.tracer import UnsupportedOperatorError, trace
@@ -29,10 +30,13 @@ _LAZY = {
     "trace": "ccgym.tracer",
     "UnsupportedOperatorError": "ccgym.tracer",
     "execute": "ccgym.executor",
+    "compile_jacobian": "ccgym.compiled_jacobian",
+    "CompiledJacobian": "ccgym.compiled_jacobian",
     "make_env": "ccgym.envs",
 }
 
 __all__ = [
+    "CompiledJacobian",
     "Cost",
     "Edge",
     "Graph",
@@ -40,6 +44,7 @@ __all__ = [
     "UnsupportedOperatorError",
     "Vertex",
     "check_order",
+    "compile_jacobian",
     "cost",
     "edge_list",
     "execute",

@@ -42,12 +42,13 @@ def primal_values(graph: Graph, inputs: Sequence[torch.Tensor]) -> list[torch.Te
             value = x.detach().to(torch.float64)
         else:
             with torch.no_grad():
-                value = rules.evaluate(vertex.op, _decode(vertex.args, values, graph), _decode(vertex.kwargs, values, graph))
+                value = rules.evaluate(vertex.op, decode(vertex.args, values, graph), decode(vertex.kwargs, values, graph))
         values.append(value)
     return values
 
 
-def _decode(item, values: list[torch.Tensor], graph: Graph):
+def decode(item, values: list[torch.Tensor], graph: Graph):
+    """JSON arguments with every ``{"vertex": n}`` replaced by ``values[n]`` and every constant by its tensor."""
     if isinstance(item, dict):
         if set(item) == {"vertex"}:
             return values[item["vertex"]]
@@ -55,13 +56,13 @@ def _decode(item, values: list[torch.Tensor], graph: Graph):
             return torch.from_numpy(graph.constants[item["const"]].copy())
         if set(item) == {"dtype"}:
             return getattr(torch, item["dtype"])
-        return {k: _decode(v, values, graph) for k, v in item.items()}
+        return {k: decode(v, values, graph) for k, v in item.items()}
     if isinstance(item, list):
-        return [_decode(x, values, graph) for x in item]
+        return [decode(x, values, graph) for x in item]
     return item
 
 
-def _operand_vertices(args) -> list[int | None]:
+def operand_vertices(args) -> list[int | None]:
     """Vertex of each tensor operand in JSON arguments (None for constants)."""
     refs: list[int | None] = []
     for item in args:
@@ -70,7 +71,7 @@ def _operand_vertices(args) -> list[int | None]:
         elif isinstance(item, dict) and set(item) == {"const"}:
             refs.append(None)
         elif isinstance(item, list):
-            refs.extend(_operand_vertices(item))
+            refs.extend(operand_vertices(item))
     return refs
 
 
@@ -128,9 +129,9 @@ class _Executor:
         for dst, vertex in enumerate(self.graph.vertices):
             if vertex.kind == "input":
                 continue
-            refs = _operand_vertices(vertex.args)
-            args = _decode(vertex.args, values, self.graph)
-            call = rules.OpCall(vertex.op, args, _decode(vertex.kwargs, values, self.graph), values[dst])
+            refs = operand_vertices(vertex.args)
+            args = decode(vertex.args, values, self.graph)
+            call = rules.OpCall(vertex.op, args, decode(vertex.kwargs, values, self.graph), values[dst])
             live = {n for n, ref in enumerate(refs) if ref is not None}
             for local in rules.local_jacobians(call, live):
                 self.accumulate(refs[local.operand], dst, local.structure, local.value)

@@ -139,12 +139,11 @@ def resolve_function(qualified_name: str) -> type[torch.autograd.Function]:
 
 def local_jacobians(call: OpCall, live: set[int]) -> list[LocalJacobian]:
     """Local Jacobians of ``call.out`` with respect to the operands in ``live``."""
-    rule = _RULE_OF[call.name]
     out_shape = tuple(call.out.shape)
     operands = call.operands
     result = []
     for operand in sorted(live):
-        raw_labels, value_labels, value = rule(call, operand)
+        raw_labels, value_labels, value = raw_local_jacobian(call, operand)
         structure, value = make_local(
             raw_labels, value_labels, value.to(torch.float64), out_shape, tuple(operands[operand].shape)
         )
@@ -154,6 +153,28 @@ def local_jacobians(call: OpCall, live: set[int]) -> list[LocalJacobian]:
 
 # A rule returns (raw labels of all axes, raw labels of the value's dims, value).
 RuleResult = tuple[list[int], list[int], torch.Tensor]
+
+
+def raw_local_jacobian(call: OpCall, operand: int) -> RuleResult:
+    """The rule's raw labels of every axis, the raw labels of its value's dims, and the value (not yet canonical)."""
+    return _RULE_OF[call.name](call, operand)
+
+
+def value_source(call: OpCall, operand: int) -> str:
+    """What the value of ``d out / d operand`` is computed from, for planning code that recomputes it.
+
+    ``"elementwise"``: the operator's derivative at every output element (taken
+    at the dims the rule's value labels name); ``"contraction"``: the other
+    operand, reduced by :func:`contraction_reduction`; ``"softmax"``:
+    :func:`softmax_jacobian` of the operand; ``"constant"``: nothing that
+    depends on the operands' values.
+    """
+    rule = _RULE_OF[call.name]
+    if rule is _elementwise:
+        return "constant" if call.name in _CONSTANT_DERIVATIVE else "elementwise"
+    if rule is _contraction:
+        return "constant" if operand == 2 else "contraction"
+    return "softmax" if rule is _softmax and call.operands[0].dim() else "constant"
 _OWN = 1000  # raw labels from here on are private to one axis
 DENSE_RESHAPE_LIMIT = 2**24  # values of a dense reshape Jacobian (128 MiB of float64)
 
@@ -247,10 +268,18 @@ def _contraction(call: OpCall, operand: int) -> RuleResult:
         return list(range(len(out_shape))) + _broadcast_labels(tuple(call.operands[2].shape), out_shape), [], call.out.new_ones(())
     subscripts, output = _einsum_equation(call)
     mine, other = subscripts[operand], subscripts[1 - operand]
-    kept = "".join(c for c in other if c in mine or c in output)
-    value = torch.einsum(f"{other}->{kept}", call.operands[1 - operand])
+    reduction = contraction_reduction(call, operand)
+    value = torch.einsum(reduction, call.operands[1 - operand])
+    kept = reduction.partition("->")[2]
     label = {c: n for n, c in enumerate(dict.fromkeys(output + mine + other))}
     return [label[c] for c in output + mine], [label[c] for c in kept], value
+
+
+def contraction_reduction(call: OpCall, operand: int) -> str:
+    """The einsum equation that turns the other operand of a contraction into the value of ``d out / d operand``."""
+    subscripts, output = _einsum_equation(call)
+    mine, other = subscripts[operand], subscripts[1 - operand]
+    return f"{other}->" + "".join(c for c in other if c in mine or c in output)
 
 
 def _reduction_dims(dims, ndim: int) -> list[int]:
@@ -362,17 +391,21 @@ def _softmax(call: OpCall, operand: int) -> RuleResult:
     dim = call.args[1] % x.dim() if x.dim() else 0
     if x.dim() == 0:  # softmax of a scalar is constant
         return [], [], torch.tensor(0.0, dtype=torch.float64)
-    s = torch.softmax(x.detach().to(torch.float64), dim).movedim(dim, -1)
-    eye = torch.eye(s.shape[-1], dtype=torch.float64)
-    if call.name in ("softmax", "_softmax"):
-        value = torch.diag_embed(s) - s.unsqueeze(-1) * s.unsqueeze(-2)
-    else:
-        value = eye - s.unsqueeze(-2)
+    value = softmax_jacobian(x.detach().to(torch.float64), dim, log=call.name not in ("softmax", "_softmax"))
     rest = [d for d in range(x.dim()) if d != dim]
     out_labels = [d if d != dim else _OWN for d in range(x.dim())]
     in_labels = [d if d != dim else 2 * _OWN for d in range(x.dim())]
-    value = value.expand(*s.shape[:-1], s.shape[-1], s.shape[-1])
     return out_labels + in_labels, rest + [_OWN, 2 * _OWN], value
+
+
+def softmax_jacobian(x: torch.Tensor, dim: int, log: bool) -> torch.Tensor:
+    """``d softmax(x) / d x`` (or of log_softmax) along ``dim``: the other dims first, then output and input position."""
+    s = torch.softmax(x, dim).movedim(dim, -1)
+    if log:
+        value = torch.eye(s.shape[-1], dtype=s.dtype, device=s.device) - s.unsqueeze(-2)
+    else:
+        value = torch.diag_embed(s) - s.unsqueeze(-1) * s.unsqueeze(-2)
+    return value.expand(*s.shape[:-1], s.shape[-1], s.shape[-1])
 
 
 def _identity(call: OpCall, operand: int) -> RuleResult:
@@ -404,6 +437,16 @@ SUPPORTED: dict[str, list[str]] = {
 }
 
 
+def local_layout(
+    raw_labels: list[int], value_labels: list[int], out_shape: tuple[int, ...], in_shape: tuple[int, ...]
+) -> tuple[Structure, list[int], list[int]]:
+    """The canonical structure of a rule's result, the value dims :func:`make_local` keeps, and how it permutes them."""
+    structure, mapping = canonicalize(raw_labels, set(value_labels), out_shape, in_shape)
+    keep = [d for d, raw in enumerate(value_labels) if raw in mapping]
+    kept_labels = [mapping[value_labels[d]] for d in keep]
+    return structure, keep, sorted(range(len(kept_labels)), key=kept_labels.__getitem__)
+
+
 def make_local(
     raw_labels: list[int],
     value_labels: list[int],
@@ -419,11 +462,8 @@ def make_local(
     """
     if value.dim() != len(value_labels):
         raise ValueError(f"value of shape {tuple(value.shape)} for labels {value_labels}")
-    structure, mapping = canonicalize(raw_labels, set(value_labels), out_shape, in_shape)
-    keep = [d for d, raw in enumerate(value_labels) if raw in mapping]
+    structure, keep, permutation = local_layout(raw_labels, value_labels, out_shape, in_shape)
     value = value.reshape([value.shape[d] for d in keep]) if len(keep) < value.dim() else value
-    kept_labels = [mapping[value_labels[d]] for d in keep]
-    permutation = sorted(range(len(kept_labels)), key=kept_labels.__getitem__)
     value = value.permute(permutation) if permutation != list(range(len(permutation))) else value
     if tuple(value.shape) != structure.value_shape:
         raise ValueError(f"value of shape {tuple(value.shape)} does not fit structure {structure}")
