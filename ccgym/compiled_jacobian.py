@@ -509,6 +509,7 @@ class _FunctionBackward:
     def __init__(self, function: type[torch.autograd.Function]) -> None:
         self.function = function
 
+    @torch.compiler.disable  # torch.compile runs it as it is (it refuses a ctx of another kind)
     def __call__(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         context = _Context()
         self.function.setup_context(context, (x,), out)
