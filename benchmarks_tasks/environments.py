@@ -15,7 +15,14 @@ from . import get
 
 
 def task_env(task: str, **options: Any) -> CCElimEnv:
-    """The single environment of task ``task`` (``options`` as for :class:`ccgym.envs.CCElimEnv`)."""
+    """The single environment of task ``task`` (``options`` as for :class:`ccgym.envs.CCElimEnv`).
+
+    With ``reward="runtime"`` and no ``example_inputs``, the task's own (seed 0)
+    are passed: the order's compiled Jacobian is timed at them (``ValueError``
+    for a task without a function).
+    """
+    if options.get("reward") == "runtime" and options.get("example_inputs") is None:
+        options["example_inputs"] = get(task).example_inputs(0)
     return CCElimEnv(get(task).graph(), **options)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -17,6 +17,11 @@ from ccgym.envs.observation import GraphObservation, Layout, Observation, Observ
 from ccgym.envs.rewards import Baselines, RewardFunction
 from ccgym.features import largest_jacobian_size
 from ccgym.graph import Graph
+
+if TYPE_CHECKING:
+    import torch
+
+    from ccgym.envs.runtime_reward import RuntimeReward
 
 ILLEGAL_ACTIONS = ("raise", "penalize")
 OBSERVATIONS = ("graph", "dict", "features")
@@ -47,16 +52,21 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
     **Rewards** minus the step's multiplications (``reward="mults"``), minus
     its increase of the peak stored values (``"memory"``), or a weighted sum
     (``{"mults": 1.0, "memory": 0.1}``); ``normalize`` and ``reward_scale``
-    scale them (see :mod:`ccgym.envs.rewards`).
+    scale them (see :mod:`ccgym.envs.rewards`). ``reward="runtime"`` instead
+    rewards 0 per step and, at the end, minus the measured runtime of the
+    episode's order compiled into a Jacobian function at ``example_inputs``
+    (see :mod:`ccgym.envs.runtime_reward`; noisy, and slow: each episode
+    compiles and times its order).
 
     **Info** at every step: ``action_mask``, ``mults`` (so far), ``memory``
     (stored values now), ``peak_memory`` and ``order`` (actions so far); at
     the end also ``baselines`` (``{"forward" | "reverse" | "markowitz":
-    {"mults", "peak_memory"}}``) and ``ratios`` (this episode over each).
+    {"mults", "peak_memory"}}``) and ``ratios`` (this episode over each), and
+    with ``reward="runtime"`` ``runtime`` (the measurement, its spread and the machine).
 
     Args:
         graph: a :class:`ccgym.Graph` (``gym.make`` ids look a benchmark task's up by name).
-        reward: ``"mults"``, ``"memory"`` or ``{term: weight}``.
+        reward: ``"mults"``, ``"memory"``, ``{term: weight}`` or ``"runtime"``.
         normalize: ``None``, ``"forward"``, ``"reverse"``, ``"markowitz"`` or
             ``"best"``: divide each term by that order's cost of the same kind.
         reward_scale: multiplies every reward (not the illegal-action penalty).
@@ -72,6 +82,13 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
             graph's pairs joined by a path, or with ``pad_to`` the most a
             graph of that layout can have.
         render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+        example_inputs: with ``reward="runtime"``, the tensors the compiled
+            Jacobian is timed at (their dtype and device too).
+        runtime_batch: with ``reward="runtime"``, time a batch of this many
+            copies of the inputs (``torch.vmap``) instead of one call.
+        runtime_measurement: with ``reward="runtime"``, ``warmup``,
+            ``repeats`` and ``min_seconds`` of :func:`ccgym.timing.measure`
+            (default 2, 10 and 0).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
@@ -90,6 +107,9 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         size_scale: int | None = None,
         max_edges: int | None = None,
         render_mode: str | None = None,
+        example_inputs: Sequence[torch.Tensor] | None = None,
+        runtime_batch: int | None = None,
+        runtime_measurement: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(graph, Graph):
             raise TypeError(f"CCElimEnv takes a ccgym.Graph, got {type(graph).__name__}; use gym.make('CCElim-<Task>-v0') for a task")
@@ -101,6 +121,19 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
             raise ValueError(f"observation must be one of {OBSERVATIONS}, got {observation!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self._runtime: RuntimeReward | None = None
+        self._runtime_options: dict[str, Any] | None = None
+        if isinstance(reward, str) and reward == "runtime":
+            self._runtime_options = {
+                "example_inputs": example_inputs,
+                "normalize": normalize,
+                "scale": reward_scale,
+                "batch": runtime_batch,
+                "measurement": runtime_measurement,
+            }
+            reward, normalize = {"mults": 0.0}, None  # every step rewards 0; the episode's end, its runtime
+        elif example_inputs is not None or runtime_batch is not None or runtime_measurement is not None:
+            raise ValueError("example_inputs, runtime_batch and runtime_measurement are options of reward='runtime'")
         self.reward_function = RewardFunction.from_options(reward, normalize, reward_scale)
         self.illegal_action = illegal_action
         self.illegal_penalty = float(illegal_penalty)
@@ -167,7 +200,12 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         self._peak += peak_increase
         reward = -(self._mults_coefficient * mults + self._memory_coefficient * peak_increase)
         terminated = self._needs_reset = len(self._order) == packed.num_intermediates
-        return self._observation(), float(reward), terminated, False, self._info()
+        info = self._info()
+        if self._runtime is not None:
+            reward, runtime = self._runtime.reward(self._order) if terminated else (0.0, None)
+            if terminated:
+                info["runtime"] = runtime
+        return self._observation(), float(reward), terminated, False, info
 
     def render(self) -> str | np.ndarray | None:
         """A text table (``"ansi"``) or a picture of the graph (``"rgb_array"``) of the current state."""
@@ -197,6 +235,13 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         self._initial_mask[: packed.num_intermediates] = True
         self._initial_memory = int(kernels.memory(packed, packed.edges))
         self.baselines = Baselines.of(graph)
+        if self._runtime_options is not None:
+            if self._runtime is not None and self._runtime.graph is not graph:
+                raise ValueError("reward='runtime' times one graph at its example inputs; this env changes graphs")
+            if self._runtime is None:
+                from ccgym.envs.runtime_reward import RuntimeReward
+
+                self._runtime = RuntimeReward(graph, **self._runtime_options)
         self._mults_coefficient, self._memory_coefficient = self.reward_function.coefficients(self.baselines)
 
     def _plainly_legal(self, action: int | np.integer) -> bool:
