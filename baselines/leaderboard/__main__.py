@@ -6,6 +6,7 @@ python -m baselines.leaderboard run --tasks LIF MLP --methods beam exact --seeds
 python -m baselines.leaderboard validate [CSV]   # re-check every row; exit 1 if any is rejected or a bound unverified
 python -m baselines.leaderboard validate --reprove-bounds   # ... re-running the exact solver for every lower bound
 python -m baselines.leaderboard render           # rewrite LEADERBOARD.md and leaderboard.png from the CSV
+python -m baselines.leaderboard runtime --results results   # time each task's best order: runtime_us rows
 
 Every command takes --results FOLDER. run writes into quick-results/ unless
 told otherwise, so the committed board in results/ changes only when named;
@@ -28,7 +29,7 @@ from baselines.leaderboard.validate import validate
 
 RESULTS = Path("results")  # the committed board: what validate and render read by default
 QUICK_RESULTS = Path("quick-results")  # where run writes by default
-COMMANDS = ("run", "validate", "render")
+COMMANDS = ("run", "validate", "render", "runtime")
 
 
 def _budget(text: str) -> Budget:
@@ -71,22 +72,38 @@ def main(argv: list[str] | None = None) -> int:
         "--trust-bounds", action="store_true", help="accept lower bounds that were not re-proved as claims (exit 0)"
     )
     commands.add_parser("render", parents=[common], help="write LEADERBOARD.md and leaderboard.png from the CSV")
+    runtime_parser = commands.add_parser(
+        "runtime", parents=[common], help="time the compiled Jacobian of each task's best order: runtime_us rows"
+    )
+    runtime_parser.add_argument("--tasks", nargs="+", help="task names (default: every task with a function)")
+    runtime_parser.add_argument("--batch", type=int, default=1, help="inputs per call (copies, under torch.vmap)")
+    runtime_parser.add_argument("--warmup", type=int, default=3, help="untimed calls first")
+    runtime_parser.add_argument("--repeats", type=int, default=20, help="timed calls at least")
+    runtime_parser.add_argument("--min-seconds", type=float, default=0.5, help="seconds of timed calls at least")
+    runtime_parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     args = parser.parse_args(argv)
     folder = args.results or (QUICK_RESULTS if args.command == "run" else RESULTS)
     csv_path = folder / "leaderboard.csv"
     if args.command == "validate":
         return validate(args.csv or csv_path, args.reprove_bounds, args.trust_bounds)
-    if args.command == "run" and (message := benchmarks_tasks.unknown(args.tasks or [])):
+    if args.command in ("run", "runtime") and (message := benchmarks_tasks.unknown(args.tasks or [])):
         print(f"error: {message}", file=sys.stderr)
         return 2
     try:
-        status = _run(args, csv_path) if args.command == "run" else 0
+        status = _run(args, csv_path) if args.command == "run" else _runtime(args, csv_path) if args.command == "runtime" else 0
         render(csv_path, folder / "LEADERBOARD.md", folder / "leaderboard.png")
     except ValueError as error:  # a CSV that is not a leaderboard: refused, never extended
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"rendered {folder / 'LEADERBOARD.md'} and {folder / 'leaderboard.png'}")
     return status
+
+
+def _runtime(args: argparse.Namespace, csv_path: Path) -> int:
+    from baselines.leaderboard.runtime import Settings, main_runtime
+
+    settings = Settings(args.batch, args.warmup, args.repeats, args.min_seconds)
+    return main_runtime(csv_path, args.tasks, settings, args.threads)
 
 
 def _run(args: argparse.Namespace, csv_path: Path) -> int:

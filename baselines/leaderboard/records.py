@@ -13,6 +13,8 @@ from typing import TypeVar
 
 from baselines.budget import NUMBER, Budget
 
+RUNTIME_METRIC = "runtime_us"
+
 
 @dataclass(frozen=True)
 class Row:
@@ -67,7 +69,39 @@ class Proof:
     date: str
 
 
-Record = TypeVar("Record", Row, Proof)
+@dataclass(frozen=True)
+class Measurement:
+    """How the value of a ``runtime_us`` row was measured: its spread, the settings and the machine.
+
+    A ``runtime_us`` row's value is the median wall time of one call of the
+    order's compiled Jacobian (``ccgym.compile_jacobian``, at the task's
+    example inputs, ``batch`` copies of them under ``torch.vmap`` when
+    ``batch > 1``), rounded to a microsecond; this record, kept beside the CSV
+    (:func:`measurements_path`), names the row by its task, method, seed,
+    budget, order and value and holds the quartiles and the machine
+    (``ccgym.timing``). A runtime cannot be replayed: validating checks the
+    order and that its measurement is recorded, never the value.
+    """
+
+    task: str
+    method: str
+    seed: str
+    budget: str
+    order: str
+    value: int
+    median_us: float
+    q1_us: float
+    q3_us: float
+    repeats: int
+    warmup: int
+    batch: int
+    dtype: str
+    machine: str
+    ccgym_version: str
+    date: str
+
+
+Record = TypeVar("Record", Row, Proof, Measurement)
 
 
 def today() -> str:
@@ -78,6 +112,16 @@ def today() -> str:
 def proofs_path(csv_path: Path) -> Path:
     """Where the proofs of a leaderboard CSV's bounds are kept: ``leaderboard.csv`` -> ``leaderboard.proofs.csv``."""
     return csv_path.with_name(f"{csv_path.stem}.proofs.csv")
+
+
+def measurements_path(csv_path: Path) -> Path:
+    """Where the measurements of a leaderboard's runtime rows are kept: ``leaderboard.runtime.csv``."""
+    return csv_path.with_name(f"{csv_path.stem}.runtime.csv")
+
+
+def read_measurements(csv_path: Path) -> list[Measurement]:
+    """The measurements recorded beside a leaderboard CSV (none if there is no such file)."""
+    return read_records(measurements_path(csv_path), Measurement)
 
 
 def read_proofs(csv_path: Path) -> list[Proof]:
@@ -106,6 +150,12 @@ def _optional_natural(text: str) -> str:
 def _seconds(text: str) -> float:
     if not re.fullmatch(NUMBER, text) or not math.isfinite(float(text)):
         raise ValueError("is not a finite non-negative number of seconds")
+    return float(text)
+
+
+def _microseconds(text: str) -> float:
+    if not re.fullmatch(NUMBER, text) or not math.isfinite(float(text)):
+        raise ValueError("is not a finite non-negative number of microseconds")
     return float(text)
 
 
@@ -146,6 +196,20 @@ PARSERS: dict[type, dict[str, Callable[[str], object]]] = {
         "lower_bound": _optional_natural,
     },
     Proof: {**_COMMON, "lower_bound": _natural, "source": _name},
+    Measurement: {
+        **{name: parse for name, parse in _COMMON.items() if name != "wall_time_s"},
+        "method": _name,
+        "order": _order,
+        "value": _natural,
+        "median_us": _microseconds,
+        "q1_us": _microseconds,
+        "q3_us": _microseconds,
+        "repeats": _natural,
+        "warmup": _natural,
+        "batch": _natural,
+        "dtype": _name,
+        "machine": _name,
+    },
 }
 def columns(kind: type) -> list[str]:
     """The CSV header of a record type."""

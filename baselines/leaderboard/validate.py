@@ -7,7 +7,9 @@ of its task on the board is rejected. Any other lower bound is a claim: with
 ``reprove`` the exact solver is re-run under the row's budget and seed and the
 bound, once re-proved, is recorded beside the CSV (:func:`store.record_proofs`);
 otherwise, or if re-proving fails, it is reported as UNVERIFIED. Earlier proofs
-recorded beside the CSV are not consulted.
+recorded beside the CSV are not consulted. A ``runtime_us`` row is a noisy
+measurement: its order is verified, its value is not replayed, and its
+measurement (spread, machine) must be recorded beside the CSV.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from baselines.leaderboard import verify
-from baselines.leaderboard.records import Line, Row, key, read_lines
+from baselines.leaderboard.records import RUNTIME_METRIC, Line, Measurement, Row, key, read_lines, read_measurements
 from baselines.leaderboard.store import record_proofs
 
 
@@ -32,6 +34,7 @@ class Outcome:
     replayed: int = 0
     reproved: int = 0
     unverified: int = 0
+    measured: int = 0
     accepted: list[tuple[Line, Row]] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -40,6 +43,8 @@ class Outcome:
             f"{self.rows} rows: {self.rows - self.rejected} accepted ({self.replayed} reproduced by re-running "
             f"their method), {self.rejected} REJECTED"
         )
+        if self.measured:
+            text += f"; {self.measured} measured runtimes (orders verified, values not replayed)"
         if self.reproved or self.unverified:
             text += f"; lower bounds: {self.reproved} re-proved, {self.unverified} UNVERIFIED"
         return text
@@ -55,13 +60,14 @@ def validate(csv_path: Path, reprove_bounds: bool = False, trust_bounds: bool = 
         return 1
     try:
         lines = read_lines(csv_path)
+        measurements = read_measurements(csv_path)
     except ValueError as error:
         print(f"REJECTED {error}", file=sys.stderr)
         return 1
     if not lines:
         print(f"{csv_path}: 0 rows (only the header), nothing to check")
         return 0
-    outcome = _check_rows(lines)
+    outcome = _check_rows(lines, measurements)
     _check_bounds(outcome, csv_path, reprove_bounds)
     print(outcome.summary())
     if outcome.unverified:
@@ -78,9 +84,10 @@ def _reject(outcome: Outcome, line: Line, reason: str) -> None:
     tqdm.write(f"REJECTED {line.name}: {reason}", file=sys.stderr)
 
 
-def _check_rows(lines: list[Line]) -> Outcome:
-    """Parse, deduplicate, check and replay every line."""
+def _check_rows(lines: list[Line], measurements: list[Measurement]) -> Outcome:
+    """Parse, deduplicate, check and replay every line; a runtime row must have its measurement."""
     outcome = Outcome(rows=len(lines))
+    measured = {(m.task, m.method, m.seed, m.budget, m.order, m.value) for m in measurements}
     first: dict[tuple, int] = {}
     for line in tqdm(lines, desc="validate", unit="row", file=sys.stderr):
         try:
@@ -91,6 +98,10 @@ def _check_rows(lines: list[Line]) -> Outcome:
             if earlier != line.number:
                 raise verify.Rejected(f"duplicate of line {earlier}")
             verify.check(row)
+            if row.metric == RUNTIME_METRIC:
+                if (row.task, row.method, row.seed, row.budget, row.order, row.value) not in measured:
+                    raise verify.Rejected("a measured runtime without its measurement (spread, machine) beside the CSV")
+                outcome.measured += 1
             outcome.replayed += verify.replay(row)
         except verify.Rejected as error:
             _reject(outcome, line, str(error))

@@ -13,6 +13,12 @@ A task without a function (the AlphaGrad paper's own graphs, imported from
 edge lists: ``task.executable`` is false) has nothing to execute: its rows are
 verified by the kernels' replay and the relabelling check alone, and the
 README and ``LEADERBOARD.md`` say so.
+
+A ``runtime_us`` row (a measured wall time, :mod:`baselines.leaderboard.runtime`)
+is a noisy measurement: its order is checked as valid and its compiled
+Jacobian (``ccgym.compile_jacobian``) as equal to jacrev's, but its value
+cannot be replayed; validating also requires its measurement (spread,
+machine) beside the CSV.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import benchmarks_tasks
 import ccgym
 from baselines.budget import Budget
 from baselines.leaderboard.methods import METHODS, time_limit
-from baselines.leaderboard.records import Proof, Row, today
+from baselines.leaderboard.records import RUNTIME_METRIC, Proof, Row, today
 
 RTOL = 1e-9
 ATOL = 1e-10
@@ -53,8 +59,11 @@ def check(row: Row) -> None:
         order = ccgym.check_order(graph, row.actions)
     except ValueError as error:
         raise Rejected(f"invalid order: {error}") from None
+    if row.metric == RUNTIME_METRIC:
+        _check_runtime(row, task, graph, order)
+        return
     if row.metric not in METRICS:
-        raise Rejected(f"unknown metric {row.metric!r}; known: {', '.join(METRICS)}")
+        raise Rejected(f"unknown metric {row.metric!r}; known: {', '.join(METRICS)}, {RUNTIME_METRIC}")
     cost = ccgym.cost(graph, order)
     if METRICS[row.metric](cost) != row.value:
         raise Rejected(f"claims {row.metric} = {row.value}, but the order costs {METRICS[row.metric](cost)}")
@@ -71,6 +80,20 @@ def check(row: Row) -> None:
     mismatch = _difference(jacobian, _reference(row.task))
     if mismatch:
         raise Rejected(f"inexact: {mismatch}")
+
+
+def _check_runtime(row: Row, task: benchmarks_tasks.Task, graph: ccgym.Graph, order) -> None:
+    """A measured runtime: of a task with a function, positive, no bound, and its compiled Jacobian exact."""
+    if not task.executable:
+        raise Rejected(f"task {row.task} has no function: there is no Jacobian to time")
+    if row.bound is not None:
+        raise Rejected(f"a lower bound bounds the multiplications, but the row's metric is {row.metric}")
+    if row.value <= 0:
+        raise Rejected("a measured runtime is at least 1 microsecond")
+    inputs = task.example_inputs(0)
+    mismatch = _difference(ccgym.compile_jacobian(None, order, *inputs, graph=graph)(*inputs), _reference(row.task))
+    if mismatch:
+        raise Rejected(f"inexact compiled Jacobian: {mismatch}")
 
 
 def _check_method(row: Row) -> None:
