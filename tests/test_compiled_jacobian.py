@@ -161,3 +161,14 @@ def test_bad_orders_and_inputs_are_refused_with_reasons():
     scalars = [torch.zeros((), dtype=torch.float64)] * paper.num_inputs
     with pytest.raises(ValueError, match="not executable"):
         ccgym.compile_jacobian(None, ccgym.reverse_order(paper), *scalars, graph=paper)
+
+
+def test_through_torch_compile():
+    """``compile=True``: the same Jacobian through torch.compile (about 20 s of compiling on a 2-core CPU)."""
+    case = next(case for case in CASES if case.name == "vector_elementwise")
+    graph = ccgym.trace(case.fn, *case.inputs(0))
+    jacobian = ccgym.compile_jacobian(None, ccgym.markowitz_order(graph), *case.inputs(0), graph=graph, compile=True)
+    for seed in (1, 2):
+        inputs = case.inputs(seed)
+        expected = torch.func.jacrev(case.fn, argnums=(0, 1))(*inputs)
+        assert_close_jacobian(jacobian(*inputs), expected, torch.float64)

@@ -190,7 +190,6 @@ def _measure(args: argparse.Namespace) -> list[dict]:
     best = best_known_orders(args.board)
     machine_line = machine()
     stamp = {"machine": machine_line, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")}
-    stamp["load"] = round(os.getloadavg()[0], 2)  # the 1-minute load average when the run started: how busy it was
     timing = {"warmup": args.warmup, "repeats": args.repeats, "min_seconds": args.min_seconds}
     lines = []
     for name in names:
@@ -198,7 +197,7 @@ def _measure(args: argparse.Namespace) -> list[dict]:
             raise SystemExit(f"error: task {name} has no function to differentiate")
         for line in task_lines(name, args.batches, best[name][1], timing):
             line |= {"best_by": best[name][0]} if line["method"] == "best" else {}
-            lines.append(line | stamp)
+            lines.append(line | stamp | {"load": round(os.getloadavg()[0], 2)})  # how busy the machine was
             print(json.dumps(lines[-1]), flush=True)
             if args.jsonl:
                 with args.jsonl.open("a") as handle:
