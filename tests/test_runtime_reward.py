@@ -62,6 +62,8 @@ def test_runtime_needs_inputs_that_fit_a_function_and_one_graph():
         gym.make("CCElim-AlphaGrad-PropaneCombustion-v0", reward="runtime")
     with pytest.raises(ValueError, match="runtime_measurement takes"):
         gym.make("CCElim-LIF-v0", reward="runtime", runtime_measurement={"seconds": 1})
+    with pytest.raises(ValueError, match="option of the single environment"):
+        gym.make_vec("CCElim-LIF-v0", num_envs=2, vectorization_mode="vector_entry_point", reward="runtime")
     first = ccgym.random_graphs.random_graph(np.random.default_rng(0), ccgym.random_graphs.RandomGraphSpec())
     inputs = [torch.zeros(v.shape, dtype=torch.float64) for v in first.vertices if v.kind == "input"]
     env = RandomCCElimEnv(reward="runtime", example_inputs=inputs)
