@@ -45,7 +45,7 @@ from ccgym.derivative_formulas import derivative_source
 from ccgym.elimination import check_order, cost
 from ccgym.executor import decode, operand_vertices, primal_values
 from ccgym.graph import Graph
-from ccgym.structure import Structure
+from ccgym.structure import Structure, product_classes
 
 _NAME = re.compile(r"\b[vt][0-9]+\b")
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -137,7 +137,10 @@ class CompiledJacobian:
         self._shapes = [v.shape for v in graph.vertices if v.kind == "input"]
 
     def __call__(self, *inputs: torch.Tensor) -> Any:
-        """The Jacobian at ``inputs``; ``ValueError`` for inputs of the wrong number, shape, dtype or device."""
+        """The Jacobian at ``inputs``; ``ValueError`` for inputs of the wrong number, shape, dtype or device.
+
+        ``TypeError`` for an input that is not a tensor.
+        """
         self._check(inputs, "")
         return self._function(*inputs)
 
@@ -158,7 +161,7 @@ class CompiledJacobian:
             raise ValueError(f"the function takes {len(self._shapes)} inputs, got {len(inputs)}")
         for n, (x, shape) in enumerate(zip(inputs, self._shapes)):
             if not isinstance(x, torch.Tensor):
-                raise ValueError(f"input {n} must be a tensor, got {type(x).__name__}")
+                raise TypeError(f"input {n} must be a tensor, got {type(x).__name__}")
             if tuple(x.shape) != shape:
                 raise ValueError(f"input {n} has shape {tuple(x.shape)}{where}; the examples had {shape}")
             if x.dtype != self.dtype or x.device != self.device:
@@ -179,7 +182,7 @@ def compile_jacobian(
     order: Sequence[int],
     *example_inputs: torch.Tensor,
     graph: Graph | None = None,
-    compile: bool = False,  # noqa: A002 -- the torch.compile switch, named as users expect
+    compile: bool = False,
 ) -> CompiledJacobian:
     """The Jacobian of ``fn`` computed by elimination ``order``, as a callable planned once.
 
@@ -559,33 +562,16 @@ def _broadcast_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
 def _equation(left: Structure, right: Structure, result: Structure) -> tuple[str, str, str, int]:
     """Subscripts of ``J[j,k] . J[k,i]``'s two value tensors and of the result's, and the constant factor.
 
-    The labels of ``k``'s axes on the two edges are unified (as in
-    :meth:`ccgym.executor._Executor.product`); a class carried by neither value
-    and on no result axis multiplies the result by its size.
+    The labels of ``k``'s axes on the two edges are unified as the executor
+    unifies them (:func:`ccgym.structure.product_classes`); a class carried by
+    neither value and on no result axis multiplies the result by its size.
     """
-    nd_j, nd_k = len(left.out_shape), len(right.out_shape)
-    parent: dict[tuple[str, int], tuple[str, int]] = {}
-
-    def find(x: tuple[str, int]) -> tuple[str, int]:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    for axis in range(nd_k):
-        parent[find(("b", right.labels[axis]))] = find(("a", left.labels[nd_j + axis]))
-    size = {find(("a", label)): n for label, n in zip(left.labels, left.sizes)}
-    size.update({find(("b", label)): n for label, n in zip(right.labels, right.sizes)})
-    carried = {find(("a", label)) for label in left.carried} | {find(("b", label)) for label in right.carried}
-    result_classes = [find(("a", label)) for label in left.labels[:nd_j]] + [find(("b", label)) for label in right.labels[nd_k:]]
-    letter: dict[tuple[str, int], str] = {}
-    for c in sorted(carried):
-        letter[c] = _LETTERS[len(letter)]
-    a_sub = "".join(letter[find(("a", label))] for label in left.carried)
-    b_sub = "".join(letter[find(("b", label))] for label in right.carried)
-    out = "".join(letter[result_classes[result.labels.index(label)]] for label in result.carried)
-    factor = math.prod(n for c, n in size.items() if c not in carried and c not in result_classes)
-    return a_sub, b_sub, out, factor
+    classes = product_classes(left, right)
+    letter = {c: _LETTERS[n] for n, c in enumerate(sorted(classes.carried))}
+    a_sub = "".join(letter[c] for c in classes.left)
+    b_sub = "".join(letter[c] for c in classes.right)
+    out = "".join(letter[classes.result[result.labels.index(label)]] for label in result.carried)
+    return a_sub, b_sub, out, classes.constant
 
 
 def _aligned(name: str, sub: str, out: str) -> str:

@@ -15,7 +15,6 @@ carry operator labels, not operators) is refused.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,7 +23,7 @@ import torch
 from ccgym import kernels, rules
 from ccgym.elimination import check_order
 from ccgym.graph import Graph
-from ccgym.structure import Structure
+from ccgym.structure import Structure, product_classes
 
 Jacobian = tuple
 
@@ -165,33 +164,16 @@ class _Executor:
         """``J[j,k] . J[k,i]`` by label unification, counting multiplications; a unit factor is free."""
         if sa.unit or sb.unit:
             return self.unit_product(sa, va, sb, vb, j, k, i)
-        nd_j, nd_k = len(sa.out_shape), len(sb.out_shape)
-        parent: dict[tuple[str, int], tuple[str, int]] = {}
-
-        def find(x):
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                x = parent[x]
-            return x
-
-        for a in range(nd_k):
-            parent[find(("b", sb.labels[a]))] = find(("a", sa.labels[nd_j + a]))
-        size = {find(("a", lab)): n for lab, n in zip(sa.labels, sa.sizes)}
-        size.update({find(("b", lab)): n for lab, n in zip(sb.labels, sb.sizes)})
-        carried = list(dict.fromkeys([find(("a", lab)) for lab in sa.carried] + [find(("b", lab)) for lab in sb.carried]))
-        result_classes = [find(("a", lab)) for lab in sa.labels[:nd_j]] + [find(("b", lab)) for lab in sb.labels[nd_k:]]
-
-        product = _aligned(va, [find(("a", lab)) for lab in sa.carried], carried) * _aligned(
-            vb, [find(("b", lab)) for lab in sb.carried], carried
-        )
+        classes = product_classes(sa, sb)
+        carried, result_classes, size = classes.carried, classes.result, classes.size
+        product = _aligned(va, classes.left, carried) * _aligned(vb, classes.right, carried)
         self.mults += product.numel()
         summed = [d for d, c in enumerate(carried) if c not in result_classes]
         if summed:
             product = product.sum(dim=summed)
         kept = [c for c in carried if c in result_classes]
-        constant = math.prod(n for c, n in size.items() if c not in carried and c not in result_classes)
-        if constant > 1:
-            product = product * constant
+        if classes.constant > 1:
+            product = product * classes.constant
             self.mults += product.numel()
 
         code, _ = kernels.product(self.packed, sa.code, sb.code, j, k, i)

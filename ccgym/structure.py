@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ccgym import kernels
@@ -107,3 +108,50 @@ def canonicalize(
     structure = Structure.from_code(code, tuple(out_shape), tuple(in_shape))
     mapping = {raw: structure.labels[raw_labels.index(raw)] for raw in ids if size_of[raw] > 1}
     return structure, mapping
+
+
+Class = tuple[str, int]  # a label class of a product: ("a", label of J[j,k]) or ("b", label of J[k,i]), its root
+
+
+@dataclass(frozen=True)
+class ProductClasses:
+    """How ``J[j,k] . J[k,i]`` unifies its factors' labels (``docs/cost-model.md``, "What a product costs").
+
+    ``left`` and ``right``: the class of each carried label of the two factors,
+    in their value tensors' order; ``carried``: the classes either carries
+    (the left factor's first); ``result``: the class of each axis of the
+    result (``j``'s axes, then ``i``'s); ``size``: every class's size;
+    ``constant``: the product of the sizes of the classes carried by neither
+    factor and on no result axis (a constant summed over).
+    """
+
+    left: list[Class]
+    right: list[Class]
+    carried: list[Class]
+    result: list[Class]
+    size: dict[Class, int]
+
+    @property
+    def constant(self) -> int:
+        return math.prod(n for c, n in self.size.items() if c not in self.carried and c not in self.result)
+
+
+def product_classes(left: Structure, right: Structure) -> ProductClasses:
+    """Unify the labels of ``k``'s axes on ``J[j,k]`` (``left``) and ``J[k,i]`` (``right``): a union-find."""
+    nd_j, nd_k = len(left.out_shape), len(right.out_shape)
+    parent: dict[Class, Class] = {}
+
+    def find(x: Class) -> Class:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for axis in range(nd_k):
+        parent[find(("b", right.labels[axis]))] = find(("a", left.labels[nd_j + axis]))
+    size = {find(("a", label)): n for label, n in zip(left.labels, left.sizes)}
+    size.update({find(("b", label)): n for label, n in zip(right.labels, right.sizes)})
+    left_classes = [find(("a", label)) for label in left.carried]
+    right_classes = [find(("b", label)) for label in right.carried]
+    result = [find(("a", label)) for label in left.labels[:nd_j]] + [find(("b", label)) for label in right.labels[nd_k:]]
+    return ProductClasses(left_classes, right_classes, list(dict.fromkeys(left_classes + right_classes)), result, size)

@@ -108,7 +108,7 @@ def test_each_unary_formula_is_autograds_derivative(name):
     out = rules.evaluate(op, [x], {})
     expected = rules.elementwise_derivative(rules.OpCall(op, [x], {}, out), 0)
     formula = derivative_source(op, 0, ["x"], [None], "out")
-    torch.testing.assert_close(eval(formula, {"torch": torch, "x": x, "out": out}), expected)  # noqa: S307
+    torch.testing.assert_close(eval(formula, {"torch": torch, "x": x, "out": out}), expected)
 
 
 @pytest.mark.parametrize(("op", "position"), [(f"aten.{name}.Tensor", p) for name, p in BINARY if name != "atan2"]
@@ -120,7 +120,7 @@ def test_each_binary_formula_is_autograds_derivative(op, position):
     out = rules.evaluate(op, [a, b], {})
     expected = rules.elementwise_derivative(rules.OpCall(op, [a, b], {}, out), position)
     formula = derivative_source(op, position, ["a", "b"], [None, None], "out")
-    torch.testing.assert_close(eval(formula, {"torch": torch, "a": a, "b": b, "out": out}), expected)  # noqa: S307
+    torch.testing.assert_close(eval(formula, {"torch": torch, "a": a, "b": b, "out": out}), expected)
 
 
 def test_nested_like_jacrev_for_one_input_and_one_output():

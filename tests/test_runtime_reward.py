@@ -14,10 +14,10 @@ FAST = {"warmup": 1, "repeats": 3, "min_seconds": 0.0}
 
 
 def play(env, order, seed=0):
-    obs, info = env.reset(seed=seed)
+    _, info = env.reset(seed=seed)
     rewards = []
     for action in order:
-        obs, reward, terminated, truncated, info = env.step(action)
+        _, reward, terminated, truncated, info = env.step(action)
         rewards.append(reward)
     assert terminated and not truncated
     return rewards, info
