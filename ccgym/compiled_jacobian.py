@@ -306,7 +306,10 @@ class _Planner:
             raise RuntimeError("the structure rules give other edges than the graph holds; was it traced by another ccgym?")
         for edge in self.graph.edges:
             if edge.structure.unit:
-                self.edges[(edge.src, edge.dst)] = replace(self.edges[(edge.src, edge.dst)], structure=edge.structure)
+                local = self.edges[(edge.src, edge.dst)]
+                if local.const is None or not bool((local.const == 1.0).all()):
+                    raise ValueError(f"edge {edge.src} -> {edge.dst} is marked unit, but its Jacobian is not the identity")
+                self.edges[(edge.src, edge.dst)] = replace(local, structure=edge.structure)
 
     def partial(self, call: rules.OpCall, operand: int, dst: int) -> _Edge:
         """``d dst / d operand``: a compile-time constant, or source that computes it from the primal values."""

@@ -1,5 +1,7 @@
 """Compiled Jacobians equal torch.func.jacrev: every task with a function, four orders, two dtypes, batches."""
 
+import itertools
+import json
 import random
 from functools import cache
 from pathlib import Path
@@ -8,6 +10,7 @@ import pytest
 import torch
 from conftest import flatten_jacobian
 from functions import CASES
+from test_unit_edges import example, returns_an_operand, with_unit_copies
 
 import benchmarks_tasks
 import ccgym
@@ -121,6 +124,25 @@ def test_each_binary_formula_is_autograds_derivative(op, position):
     expected = rules.elementwise_derivative(rules.OpCall(op, [a, b], {}, out), position)
     formula = derivative_source(op, position, ["a", "b"], [None, None], "out")
     torch.testing.assert_close(eval(formula, {"torch": torch, "a": a, "b": b, "out": out}), expected)
+
+
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+def test_unit_edges_are_free_products(shape):
+    inputs = example(shape)
+    unit = with_unit_copies(ccgym.trace(returns_an_operand, *inputs))
+    expected = torch.func.jacrev(returns_an_operand, argnums=(0, 1))(*inputs)
+    for order in itertools.permutations(range(unit.num_intermediates)):
+        assert_close_jacobian(ccgym.compile_jacobian(None, order, *inputs, graph=unit)(*inputs), expected, torch.float64)
+
+
+def test_a_unit_mark_on_a_non_identity_edge_is_refused():
+    inputs = example(())
+    unit = with_unit_copies(ccgym.trace(returns_an_operand, *inputs))
+    data = json.loads(unit.to_json())
+    sine = next(e for e in data["edges"] if unit.vertices[e["dst"]].op.startswith("aten.sin"))
+    sine["unit"] = True  # scalar: its structure fits the identity's, its value cos(x) does not
+    with pytest.raises(ValueError, match="marked unit, but its Jacobian is not the identity"):
+        ccgym.compile_jacobian(None, ccgym.forward_order(unit), *inputs, graph=ccgym.Graph.from_json(json.dumps(data)))
 
 
 def test_nested_like_jacrev_for_one_input_and_one_output():
