@@ -260,8 +260,10 @@ class _Planner:
                 expression = args[0]
             elif vertex.op == rules.AUTOGRAD_FUNCTION_OP:
                 name = f"function_{v}"
-                self.source.namespace[name] = rules.resolve_function(vertex.kwargs["function"])
-                expression = f"{name}.apply({args[0]})"
+                function = rules.resolve_function(vertex.kwargs["function"])
+                self.source.namespace[name] = function
+                # no autograd graph is needed: a Function in torch.func's style runs its forward as a plain function
+                expression = f"{name}.{'forward' if _has_setup_context(function) else 'apply'}({args[0]})"
             else:
                 name = f"op_{v}"
                 self.source.namespace[name] = _aten(vertex.op)
