@@ -10,9 +10,10 @@ call, and writes it as Python source (``CompiledJacobian.source``):
    depends on no input, as a constant prepared at compile time;
 3. the products and sums of the order, each one fixed tensor operation: a
    product of two labelled tensors is a broadcast multiplication of views when
-   it sums nothing and takes no diagonal, else one ``torch.einsum`` whose
-   equation is written out in advance; a sum onto an edge of another structure
-   first re-lays both values by a precomputed gather;
+   it sums nothing and takes no diagonal, a matrix product of views when it
+   is one, else one ``torch.einsum`` whose equation is written out in
+   advance; a sum onto an edge of another structure first re-lays both values
+   by a precomputed gather;
 4. the Jacobian blocks, expanded to dense tensors only at the end.
 
 Structured values stay structured: a diagonal is a vector, a Kronecker delta or
@@ -329,7 +330,7 @@ class _Planner:
             equation = rules.contraction_reduction(call, operand)
             if "vertex" in other:
                 lhs, _, rhs = equation.partition("->")
-                expression = f"v{other['vertex']}" if lhs == rhs else f"torch.einsum({equation!r}, v{other['vertex']})"
+                expression = _rearranged(f"v{other['vertex']}", lhs, rhs)
         elif kind == "softmax":
             self.source.namespace["softmax_jacobian"] = rules.softmax_jacobian
             dim = call.args[1] % call.operands[0].dim()
@@ -435,7 +436,7 @@ class _Planner:
         if left.structure.unit or right.structure.unit:
             kept = right if left.structure.unit else left
             return replace(kept, structure=structure)
-        a_sub, b_sub, out, factor = _equation(left.structure, right.structure, structure)
+        a_sub, b_sub, out, factor, sizes = _equation(left.structure, right.structure, structure)
         if left.const is not None and right.const is not None:
             return _Edge(structure, const=torch.einsum(f"{a_sub},{b_sub}->{out}", left.const, right.const) * factor)
         for scalar, scalar_sub, other, other_sub in ((left, a_sub, right, b_sub), (right, b_sub, left, a_sub)):
@@ -452,7 +453,7 @@ class _Planner:
         if not summed and len(set(a_sub)) == len(a_sub) and len(set(b_sub)) == len(b_sub):
             expression = f"{_aligned(a, a_sub, out)} * {_aligned(b, b_sub, out)}"
         else:
-            expression = f"torch.einsum({a_sub + ',' + b_sub + '->' + out!r}, {a}, {b})"
+            expression = _matmul(a, a_sub, b, b_sub, out, sizes) or f"torch.einsum({a_sub + ',' + b_sub + '->' + out!r}, {a}, {b})"
         return _Edge(structure, name=self.source.emit(_scaled(expression, float(factor))))
 
     # the result
@@ -564,8 +565,8 @@ def _broadcast_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
     return tuple(torch.broadcast_shapes(*shapes))
 
 
-def _equation(left: Structure, right: Structure, result: Structure) -> tuple[str, str, str, int]:
-    """Subscripts of ``J[j,k] . J[k,i]``'s two value tensors and of the result's, and the constant factor.
+def _equation(left: Structure, right: Structure, result: Structure) -> tuple[str, str, str, int, dict[str, int]]:
+    """Subscripts of ``J[j,k] . J[k,i]``'s two value tensors and of the result's, the constant factor, letter sizes.
 
     The labels of ``k``'s axes on the two edges are unified as the executor
     unifies them (:func:`ccgym.structure.product_classes`); a class carried by
@@ -576,7 +577,7 @@ def _equation(left: Structure, right: Structure, result: Structure) -> tuple[str
     a_sub = "".join(letter[c] for c in classes.left)
     b_sub = "".join(letter[c] for c in classes.right)
     out = "".join(letter[classes.result[result.labels.index(label)]] for label in result.carried)
-    return a_sub, b_sub, out, classes.constant
+    return a_sub, b_sub, out, classes.constant, {letter[c]: classes.size[c] for c in classes.carried}
 
 
 def _aligned(name: str, sub: str, out: str) -> str:
@@ -591,12 +592,45 @@ def _aligned(name: str, sub: str, out: str) -> str:
 
 
 def _rearranged(name: str, sub: str, out: str) -> str:
-    """``name`` indexed by ``sub`` as the tensor indexed by ``out`` (a view when it is a permutation)."""
+    """``name`` indexed by ``sub`` as the tensor indexed by ``out``: a permutation, a sum over axes, or an einsum."""
     if sub == out:
         return name
-    if sorted(sub) == sorted(out) and len(set(sub)) == len(sub):
-        return f"{name}.permute({[sub.index(c) for c in out]})"
+    if len(set(sub)) == len(sub) and set(out) <= set(sub):
+        kept = [c for c in sub if c in out]
+        summed = [n for n, c in enumerate(sub) if c not in out]
+        name = f"{name}.sum({summed})" if summed else name
+        return name if kept == list(out) else f"{name}.permute({[kept.index(c) for c in out]})"
     return f"torch.einsum({sub + '->' + out!r}, {name})"
+
+
+def _matmul(a: str, a_sub: str, b: str, b_sub: str, out: str, sizes: dict[str, int]) -> str | None:
+    """``einsum(a_sub,b_sub->out)`` as one matrix product of views, when it is one (else None).
+
+    That is: letters are not repeated within an operand, every letter of one
+    operand only is kept, every shared one is summed (no batch letters).
+    """
+    if len(set(a_sub)) < len(a_sub) or len(set(b_sub)) < len(b_sub) or set(a_sub) & set(b_sub) & set(out):
+        return None
+    summed = [c for c in a_sub if c in b_sub]
+    left = [c for c in a_sub if c not in b_sub]
+    right = [c for c in b_sub if c not in a_sub]
+    if not summed or not set(left + right) <= set(out):
+        return None
+    product = f"{_matrix(a, a_sub, left + summed, sizes, len(left))} @ {_matrix(b, b_sub, summed + right, sizes, len(summed))}"
+    natural = [sizes[c] for c in left + right]
+    if len(left) > 1 or len(right) > 1:
+        product = f"({product}).reshape({natural})"
+    produced = left + right
+    return product if produced == list(out) else f"({product}).permute({[produced.index(c) for c in out]})"
+
+
+def _matrix(name: str, sub: str, order: list[str], sizes: dict[str, int], rows: int) -> str:
+    """``name`` (indexed by ``sub``) laid out as a matrix: the first ``rows`` letters of ``order`` as rows, or a vector."""
+    if list(sub) != order:
+        name = f"{name}.permute({[sub.index(c) for c in order]})"
+    shape = [math.prod(sizes[c] for c in order[:rows]), math.prod(sizes[c] for c in order[rows:])]
+    shape = [n for n, letters in zip(shape, (order[:rows], order[rows:])) if letters]
+    return name if shape == [sizes[c] for c in order] else f"{name}.reshape({shape})"
 
 
 def _scaled(expression: str, scale: float) -> str:
