@@ -167,7 +167,8 @@ class CompiledJacobian:
                 raise ValueError(f"input {n} has shape {tuple(x.shape)}{where}; the examples had {shape}")
             if x.dtype != self.dtype or x.device != self.device:
                 raise ValueError(
-                    f"input {n} is {x.dtype} on {x.device}; this Jacobian was compiled for {self.dtype} on {self.device} "
+                    f"input {n} is {x.dtype} on {x.device}; this Jacobian was compiled for {self.dtype} "
+                    f"on {self.device} "
                     "(compile another from examples of that dtype and device)"
                 )
 
@@ -200,11 +201,15 @@ def compile_jacobian(
         raise ValueError("give example inputs: they fix the shapes, dtype and device the Jacobian is compiled for")
     for n, x in enumerate(example_inputs):
         if not isinstance(x, torch.Tensor) or x.dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"example input {n} must be a float32 or float64 tensor, got {getattr(x, 'dtype', type(x))}")
+            raise ValueError(
+                f"example input {n} must be a float32 or float64 tensor, got {getattr(x, 'dtype', type(x))}"
+            )
     dtypes = {x.dtype for x in example_inputs}
     devices = {x.device for x in example_inputs}
     if len(dtypes) > 1 or len(devices) > 1:
-        raise ValueError(f"the example inputs mix dtypes {sorted(map(str, dtypes))} or devices {sorted(map(str, devices))}")
+        raise ValueError(
+            f"the example inputs mix dtypes {sorted(map(str, dtypes))} or devices {sorted(map(str, devices))}"
+        )
     if graph is None:
         if fn is None:
             raise ValueError("give a function to trace, or its graph")
@@ -306,12 +311,16 @@ class _Planner:
                     self.accumulate(ref, dst, self.partial(call, operand, dst))
         expected = {(e.src, e.dst): replace(e.structure, unit=False) for e in self.graph.edges}
         if {key: edge.structure for key, edge in self.edges.items()} != expected:
-            raise RuntimeError("the structure rules give other edges than the graph holds; was it traced by another ccgym?")
+            raise RuntimeError(
+                "the structure rules give other edges than the graph holds; was it traced by another ccgym?"
+            )
         for edge in self.graph.edges:
             if edge.structure.unit:
                 local = self.edges[(edge.src, edge.dst)]
                 if local.const is None or not bool((local.const == 1.0).all()):
-                    raise ValueError(f"edge {edge.src} -> {edge.dst} is marked unit, but its Jacobian is not the identity")
+                    raise ValueError(
+                        f"edge {edge.src} -> {edge.dst} is marked unit, but its Jacobian is not the identity"
+                    )
                 self.edges[(edge.src, edge.dst)] = replace(local, structure=edge.structure)
 
     def partial(self, call: rules.OpCall, operand: int, dst: int) -> _Edge:
@@ -347,28 +356,40 @@ class _Planner:
     def _elementwise(self, vertex, operand: int, dst: int, out_shape: tuple, value_labels: list[int]) -> str | None:
         """The derivative at every output element, taken at the value's dims (None if it depends on no vertex)."""
         items = vertex.args
-        position = [n for n, item in enumerate(items) if isinstance(item, dict) and ("vertex" in item or "const" in item)][operand]
+        position = [
+            n for n, item in enumerate(items) if isinstance(item, dict) and ("vertex" in item or "const" in item)
+        ][operand]
         args = [self.render(item) for item in items]
         literals = [item if isinstance(item, (int, float)) and not isinstance(item, bool) else None for item in items]
         formula = None
         if vertex.op != rules.AUTOGRAD_FUNCTION_OP and not vertex.kwargs:
             formula = derivative_source(vertex.op, position, args, literals, f"v{dst}")
-        if vertex.op == rules.AUTOGRAD_FUNCTION_OP and _has_setup_context(rules.resolve_function(vertex.kwargs["function"])):
+        if vertex.op == rules.AUTOGRAD_FUNCTION_OP and _has_setup_context(
+            rules.resolve_function(vertex.kwargs["function"])
+        ):
             name = f"backward_{dst}"
             self.source.namespace[name] = _FunctionBackward(rules.resolve_function(vertex.kwargs["function"]))
             formula = f"{name}({args[0]}, v{dst})"
         elif formula is None:
             fallback = f"vjp_{dst}_{position}"
-            function = rules.resolve_function(vertex.kwargs["function"]).apply if vertex.op == rules.AUTOGRAD_FUNCTION_OP else _aten(vertex.op)
+            function = (
+                rules.resolve_function(vertex.kwargs["function"]).apply
+                if vertex.op == rules.AUTOGRAD_FUNCTION_OP
+                else _aten(vertex.op)
+            )
             kwargs = {} if vertex.op == rules.AUTOGRAD_FUNCTION_OP else decode(vertex.kwargs, [], self.graph)
             self.source.namespace[fallback] = _ElementwiseVJP(function, position, out_shape, kwargs)
             formula = f"{fallback}({', '.join(args)})"
         elif not _NAME.search(formula):
             return None
-        referenced = [self._shape_of(item) for item, arg in zip(items, args) if re.search(rf"\b{re.escape(arg)}\b", formula)]
+        referenced = [
+            self._shape_of(item) for item, arg in zip(items, args) if re.search(rf"\b{re.escape(arg)}\b", formula)
+        ]
         shape = _broadcast_shape(referenced + ([out_shape] if re.search(rf"\bv{dst}\b", formula) else []))
         padded = (1,) * (len(out_shape) - len(shape)) + shape
-        if len(shape) == len(value_labels) and padded == tuple(n if d in value_labels else 1 for d, n in enumerate(out_shape)):
+        if len(shape) == len(value_labels) and padded == tuple(
+            n if d in value_labels else 1 for d, n in enumerate(out_shape)
+        ):
             return formula
         index = ", ".join(":" if d in value_labels else "0" for d in range(len(out_shape)))
         return f"({formula}).expand({list(out_shape)})[{index}]"
@@ -415,7 +436,9 @@ class _Planner:
         flat = f"{edge.name}.reshape(-1)"
         flat = f"F.pad({flat}, (0, 1))" if padded else flat
         index = self.source.constant(torch.from_numpy(gather))
-        return _Edge(target, name=self.source.emit(f"{flat}.index_select(0, {index}).reshape({list(target.value_shape)})"))
+        return _Edge(
+            target, name=self.source.emit(f"{flat}.index_select(0, {index}).reshape({list(target.value_shape)})")
+        )
 
     def eliminate(self, k: int) -> None:
         for i in sorted(self.preds[k]):
@@ -453,7 +476,10 @@ class _Planner:
         if not summed and len(set(a_sub)) == len(a_sub) and len(set(b_sub)) == len(b_sub):
             expression = f"{_aligned(a, a_sub, out)} * {_aligned(b, b_sub, out)}"
         else:
-            expression = _matmul(a, a_sub, b, b_sub, out, sizes) or f"torch.einsum({a_sub + ',' + b_sub + '->' + out!r}, {a}, {b})"
+            expression = (
+                _matmul(a, a_sub, b, b_sub, out, sizes)
+                or f"torch.einsum({a_sub + ',' + b_sub + '->' + out!r}, {a}, {b})"
+            )
         return _Edge(structure, name=self.source.emit(_scaled(expression, float(factor))))
 
     # the result
@@ -486,7 +512,7 @@ class _Planner:
 
 
 class _ElementwiseVJP:
-    """``d out / d args[position]`` of an elementwise function at every output element, by one vector-Jacobian product."""
+    """``d out / d args[position]`` of an elementwise function at every output element, by one VJP of ones."""
 
     def __init__(self, function: Callable, position: int, out_shape: tuple[int, ...], kwargs: dict) -> None:
         self.function = function
@@ -616,7 +642,8 @@ def _matmul(a: str, a_sub: str, b: str, b_sub: str, out: str, sizes: dict[str, i
     right = [c for c in b_sub if c not in a_sub]
     if not summed or not set(left + right) <= set(out):
         return None
-    product = f"{_matrix(a, a_sub, left + summed, sizes, len(left))} @ {_matrix(b, b_sub, summed + right, sizes, len(summed))}"
+    first = _matrix(a, a_sub, left + summed, sizes, len(left))
+    product = f"{first} @ {_matrix(b, b_sub, summed + right, sizes, len(summed))}"
     natural = [sizes[c] for c in left + right]
     if len(left) > 1 or len(right) > 1:
         product = f"({product}).reshape({natural})"
@@ -625,7 +652,7 @@ def _matmul(a: str, a_sub: str, b: str, b_sub: str, out: str, sizes: dict[str, i
 
 
 def _matrix(name: str, sub: str, order: list[str], sizes: dict[str, int], rows: int) -> str:
-    """``name`` (indexed by ``sub``) laid out as a matrix: the first ``rows`` letters of ``order`` as rows, or a vector."""
+    """``name`` (indexed by ``sub``) as a matrix, the first ``rows`` letters of ``order`` as its rows (or a vector)."""
     if list(sub) != order:
         name = f"{name}.permute({[sub.index(c) for c in order]})"
     shape = [math.prod(sizes[c] for c in order[:rows]), math.prod(sizes[c] for c in order[rows:])]
@@ -655,7 +682,11 @@ def _embedding(source: Structure, target: Structure) -> tuple[np.ndarray, bool]:
     gather = np.full(max(1, math.prod(target.value_shape)), source_size, np.int64)
     grids = np.meshgrid(*[np.arange(source.label_size(label)) for label in used], indexing="ij")
     at = {label: grid.reshape(-1) for label, grid in zip(used, grids)}
-    t = np.ravel_multi_index([at[origin[label]] for label in target.carried], target.value_shape) if target.carried else 0
+    t = (
+        np.ravel_multi_index([at[origin[label]] for label in target.carried], target.value_shape)
+        if target.carried
+        else 0
+    )
     s = np.ravel_multi_index([at[label] for label in source.carried], source.value_shape) if source.carried else 0
     gather[t] = s
     return gather, bool((gather == source_size).any())

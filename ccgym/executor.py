@@ -41,7 +41,8 @@ def primal_values(graph: Graph, inputs: Sequence[torch.Tensor]) -> list[torch.Te
             value = x.detach().to(torch.float64)
         else:
             with torch.no_grad():
-                value = rules.evaluate(vertex.op, decode(vertex.args, values, graph), decode(vertex.kwargs, values, graph))
+                args, kwargs = decode(vertex.args, values, graph), decode(vertex.kwargs, values, graph)
+                value = rules.evaluate(vertex.op, args, kwargs)
         values.append(value)
     return values
 

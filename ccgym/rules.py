@@ -399,7 +399,7 @@ def _softmax(call: OpCall, operand: int) -> RuleResult:
 
 
 def softmax_jacobian(x: torch.Tensor, dim: int, log: bool) -> torch.Tensor:
-    """``d softmax(x) / d x`` (or of log_softmax) along ``dim``: the other dims first, then output and input position."""
+    """``d softmax(x) / d x`` (or of log_softmax) along ``dim``: the other dims first, then output and input index."""
     s = torch.softmax(x, dim).movedim(dim, -1)
     if log:
         value = torch.eye(s.shape[-1], dtype=s.dtype, device=s.device) - s.unsqueeze(-2)

@@ -153,5 +153,6 @@ def product_classes(left: Structure, right: Structure) -> ProductClasses:
     size.update({find(("b", label)): n for label, n in zip(right.labels, right.sizes)})
     left_classes = [find(("a", label)) for label in left.carried]
     right_classes = [find(("b", label)) for label in right.carried]
-    result = [find(("a", label)) for label in left.labels[:nd_j]] + [find(("b", label)) for label in right.labels[nd_k:]]
+    result = [find(("a", label)) for label in left.labels[:nd_j]]
+    result += [find(("b", label)) for label in right.labels[nd_k:]]
     return ProductClasses(left_classes, right_classes, list(dict.fromkeys(left_classes + right_classes)), result, size)

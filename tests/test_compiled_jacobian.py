@@ -114,9 +114,16 @@ def test_each_unary_formula_is_autograds_derivative(name):
     torch.testing.assert_close(eval(formula, {"torch": torch, "x": x, "out": out}), expected)
 
 
-@pytest.mark.parametrize(("op", "position"), [(f"aten.{name}.Tensor", p) for name, p in BINARY if name != "atan2"]
-                         + [("aten.atan2.default", 0), ("aten.atan2.default", 1), ("aten.pow.Tensor_Tensor", 0),
-                            ("aten.pow.Tensor_Tensor", 1)])
+@pytest.mark.parametrize(
+    ("op", "position"),
+    [(f"aten.{name}.Tensor", p) for name, p in BINARY if name != "atan2"]
+    + [
+        ("aten.atan2.default", 0),
+        ("aten.atan2.default", 1),
+        ("aten.pow.Tensor_Tensor", 0),
+        ("aten.pow.Tensor_Tensor", 1),
+    ],
+)
 def test_each_binary_formula_is_autograds_derivative(op, position):
     a = torch.linspace(0.2, 0.9, 5, dtype=torch.float64)
     b = torch.linspace(-1.3, 1.1, 5, dtype=torch.float64)
@@ -132,7 +139,9 @@ def test_unit_edges_are_free_products(shape):
     unit = with_unit_copies(ccgym.trace(returns_an_operand, *inputs))
     expected = torch.func.jacrev(returns_an_operand, argnums=(0, 1))(*inputs)
     for order in itertools.permutations(range(unit.num_intermediates)):
-        assert_close_jacobian(ccgym.compile_jacobian(None, order, *inputs, graph=unit)(*inputs), expected, torch.float64)
+        assert_close_jacobian(
+            ccgym.compile_jacobian(None, order, *inputs, graph=unit)(*inputs), expected, torch.float64
+        )
 
 
 def test_a_unit_mark_on_a_non_identity_edge_is_refused():

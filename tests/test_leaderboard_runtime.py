@@ -31,7 +31,12 @@ def test_the_best_order_of_each_task_is_timed_with_its_spread_and_machine(timed_
     assert len(runtimes) == 2
     for row in runtimes:
         source = best[row.task]
-        assert (row.method, row.seed, row.budget, row.order) == (source.method, source.seed, source.budget, source.order)
+        assert (row.method, row.seed, row.budget, row.order) == (
+            source.method,
+            source.seed,
+            source.budget,
+            source.order,
+        )
         measured = measurements[(row.task, row.order)]
         assert measured.value == row.value == max(1, round(measured.median_us))
         assert measured.q1_us <= measured.median_us <= measured.q3_us and measured.repeats >= 3
@@ -71,7 +76,19 @@ def test_a_runtime_without_its_measurement_or_with_a_bad_order_is_rejected(timed
 def test_the_command_times_named_tasks(board, tmp_path, capsys):
     path = tmp_path / "leaderboard.csv"
     path.write_bytes(board.read_bytes())
-    argv = ["runtime", "--results", str(tmp_path), "--tasks", "LIF", "--warmup", "1", "--repeats", "3", "--min-seconds", "0"]
+    argv = [
+        "runtime",
+        "--results",
+        str(tmp_path),
+        "--tasks",
+        "LIF",
+        "--warmup",
+        "1",
+        "--repeats",
+        "3",
+        "--min-seconds",
+        "0",
+    ]
     assert main(argv) == 0
     assert "wrote 1 runtime rows" in capsys.readouterr().out
     assert [row.task for row in read_rows(path) if row.metric == RUNTIME_METRIC] == ["LIF"]

@@ -40,8 +40,9 @@ def test_only_the_last_step_is_rewarded_with_its_measured_runtime(batch):
 def test_normalized_by_a_baseline_measured_once():
     graph = benchmarks_tasks.get("RoeFlux").graph()
     inputs = benchmarks_tasks.get("RoeFlux").example_inputs(0)
-    env = CCElimEnv(graph, reward="runtime", normalize="reverse", reward_scale=2.0, example_inputs=inputs,
-                    runtime_measurement=FAST)
+    env = CCElimEnv(
+        graph, reward="runtime", normalize="reverse", reward_scale=2.0, example_inputs=inputs, runtime_measurement=FAST
+    )
     first = play(env, ccgym.forward_order(graph))
     second = play(env, ccgym.reverse_order(graph), seed=1)
     for rewards, info in (first, second):

@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
     try:
-        status = _run(args, csv_path) if args.command == "run" else _runtime(args, csv_path) if args.command == "runtime" else 0
+        commands = {"run": _run, "runtime": _runtime}
+        status = commands[args.command](args, csv_path) if args.command in commands else 0
         render(csv_path, folder / "LEADERBOARD.md", folder / "leaderboard.png")
     except ValueError as error:  # a CSV that is not a leaderboard: refused, never extended
         print(f"error: {error}", file=sys.stderr)

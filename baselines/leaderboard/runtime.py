@@ -83,10 +83,14 @@ def _timed(source: Row, settings: Settings) -> tuple[Row, Measurement]:
     start = time.perf_counter()
     jacobian = ccgym.compile_jacobian(None, source.actions, *inputs, graph=task.graph())
     if settings.batch == 1:
-        timing = measure(jacobian, *inputs, warmup=settings.warmup, repeats=settings.repeats, min_seconds=settings.min_seconds)
+        timing = measure(
+            jacobian, *inputs, warmup=settings.warmup, repeats=settings.repeats, min_seconds=settings.min_seconds
+        )
     else:
         batch = tuple(x.expand(settings.batch, *x.shape).clone() for x in inputs)
-        timing = measure(jacobian.batched, *batch, warmup=settings.warmup, repeats=settings.repeats, min_seconds=settings.min_seconds)
+        timing = measure(
+            jacobian.batched, *batch, warmup=settings.warmup, repeats=settings.repeats, min_seconds=settings.min_seconds
+        )
     value = max(1, round(timing.median_us))
     row = Row(
         task=source.task,

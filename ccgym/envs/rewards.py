@@ -85,7 +85,7 @@ class RewardFunction:
     def from_options(cls, reward: str | Mapping[str, float], normalize: str | None, scale: float) -> RewardFunction:
         """Validate the environment's reward options: ``reward`` is a term name or ``{term: weight}``."""
         if reward == "runtime":
-            raise ValueError("reward='runtime' is an option of the single environment (CCElimEnv), which times one graph")
+            raise ValueError("reward='runtime' is an option of the single environment (CCElimEnv): it times one graph")
         weights = {reward: 1.0} if isinstance(reward, str) else dict(reward)
         unknown = set(weights) - set(TERMS)
         if not weights or unknown:

@@ -77,7 +77,11 @@ class RuntimeReward:
         """The end-of-episode reward of ``order`` and what goes into ``info["runtime"]``."""
         timing = self.time(order)
         normalizer = self.normalizer()
-        info = dataclasses.asdict(timing) | {"machine": self.machine, "batch": self.batch or 1, "normalizer_us": normalizer}
+        info = dataclasses.asdict(timing) | {
+            "machine": self.machine,
+            "batch": self.batch or 1,
+            "normalizer_us": normalizer,
+        }
         return -self.scale * timing.median_us / normalizer, info
 
     def normalizer(self) -> float:
