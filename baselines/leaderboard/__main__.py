@@ -3,6 +3,7 @@
 python -m baselines.leaderboard [--quick]        # quick run (about a minute) into quick-results/, then render
 python -m baselines.leaderboard run --full --results results   # the published run: 3 seeds, 10 s searches, 300 s exact
 python -m baselines.leaderboard run --tasks LIF MLP --methods beam exact --seeds 0 1 --budget 5s
+python -m baselines.leaderboard run --methods alphazero --budget 60s   # learned agents run only when named
 python -m baselines.leaderboard validate [CSV]   # re-check every row; exit 1 if any is rejected or a bound unverified
 python -m baselines.leaderboard validate --reprove-bounds   # ... re-running the exact solver for every lower bound
 python -m baselines.leaderboard render           # rewrite LEADERBOARD.md and leaderboard.png from the CSV
@@ -58,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     speed.add_argument("--quick", action="store_true", help="one seed, 0.5 s searches, 2 s exact (the default)")
     speed.add_argument("--full", action="store_true", help="seeds 0-2, 10 s searches, 300 s exact")
     run_parser.add_argument("--tasks", nargs="+", help="task names (default: all)")
-    run_parser.add_argument("--methods", nargs="+", choices=list(METHODS), help="methods (default: all)")
+    run_parser.add_argument(
+        "--methods", nargs="+", choices=list(METHODS), help="methods (default: all but the learned agents)"
+    )
     run_parser.add_argument("--seeds", nargs="+", type=int, help="seeds of the seeded methods")
     run_parser.add_argument("--budget", type=_budget, help="budget of each search run, e.g. 5s or 2000evals")
     run_parser.add_argument("--exact-budget", type=_budget, help="time limit of the exact solver, e.g. 60s")
