@@ -7,6 +7,7 @@ python -m baselines.leaderboard run --methods alphazero --budget 60s   # learned
 python -m baselines.leaderboard validate [CSV]   # re-check every row; exit 1 if any is rejected or a bound unverified
 python -m baselines.leaderboard validate --reprove-bounds   # ... re-running the exact solver for every lower bound
 python -m baselines.leaderboard render           # rewrite LEADERBOARD.md and leaderboard.png from the CSV
+python -m baselines.leaderboard merge OTHER.csv --results results   # append another board's rows, each verified
 
 Every command takes --results FOLDER. run writes into quick-results/ unless
 told otherwise, so the committed board in results/ changes only when named;
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import benchmarks_tasks
 from baselines.budget import Budget
+from baselines.leaderboard.merge import merge
 from baselines.leaderboard.methods import METHODS
 from baselines.leaderboard.render import render
 from baselines.leaderboard.run import FULL, QUICK, run
@@ -29,7 +31,7 @@ from baselines.leaderboard.validate import validate
 
 RESULTS = Path("results")  # the committed board: what validate and render read by default
 QUICK_RESULTS = Path("quick-results")  # where run writes by default
-COMMANDS = ("run", "validate", "render")
+COMMANDS = ("run", "validate", "render", "merge")
 
 
 def _budget(text: str) -> Budget:
@@ -74,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         "--trust-bounds", action="store_true", help="accept lower bounds that were not re-proved as claims (exit 0)"
     )
     commands.add_parser("render", parents=[common], help="write LEADERBOARD.md and leaderboard.png from the CSV")
+    merge_parser = commands.add_parser("merge", parents=[common], help="append another CSV's rows, each verified")
+    merge_parser.add_argument("source", type=Path, help="the other board's leaderboard.csv")
     args = parser.parse_args(argv)
     folder = args.results or (QUICK_RESULTS if args.command == "run" else RESULTS)
     csv_path = folder / "leaderboard.csv"
@@ -83,7 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
     try:
-        status = _run(args, csv_path) if args.command == "run" else 0
+        if args.command == "run":
+            status = _run(args, csv_path)
+        elif args.command == "merge":
+            status = merge(args.source, csv_path)
+        else:
+            status = 0
         render(csv_path, folder / "LEADERBOARD.md", folder / "leaderboard.png")
     except ValueError as error:  # a CSV that is not a leaderboard: refused, never extended
         print(f"error: {error}", file=sys.stderr)

@@ -61,7 +61,7 @@ def validate(csv_path: Path, reprove_bounds: bool = False, trust_bounds: bool = 
     if not lines:
         print(f"{csv_path}: 0 rows (only the header), nothing to check")
         return 0
-    outcome = _check_rows(lines)
+    outcome = check_rows(lines)
     _check_bounds(outcome, csv_path, reprove_bounds)
     print(outcome.summary())
     if outcome.unverified:
@@ -78,8 +78,8 @@ def _reject(outcome: Outcome, line: Line, reason: str) -> None:
     tqdm.write(f"REJECTED {line.name}: {reason}", file=sys.stderr)
 
 
-def _check_rows(lines: list[Line]) -> Outcome:
-    """Parse, deduplicate, check and replay every line."""
+def check_rows(lines: list[Line]) -> Outcome:
+    """Parse, deduplicate, check and replay every line; rejections are printed."""
     outcome = Outcome(rows=len(lines))
     first: dict[tuple, int] = {}
     for line in tqdm(lines, desc="validate", unit="row", file=sys.stderr):
