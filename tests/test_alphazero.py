@@ -1,5 +1,6 @@
 """The AlphaZero agent: a short run learns LIF, a killed run resumes without losing progress, folders are guarded."""
 
+import copy
 import csv
 import json
 import os
@@ -9,12 +10,19 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
+import benchmarks_tasks
 import ccgym
+from baselines.mcts import layout_vertices
 from baselines.zero import checkpoint
+from baselines.zero.graphs import GraphPool
 from baselines.zero.train import Config, Run, train
+from baselines.zero.zero_shot import greedy_order, load_network
+from ccgym import kernels
+from ccgym.kernels import PackedGraph
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"task": "LIF", "games": 4, "simulations": 8, "train_steps": 2}
@@ -96,3 +104,71 @@ def test_the_search_bench_reports_the_network_beside_the_search():
     line = network_line(packed, roots_after(packed, 2, 0), SearchConfig(4), seconds=0.01)
     assert line["leaves_per_second"] > 0 and line["search"]["simulations_per_second"] > 0
     assert 0 < line["search"]["evaluator_share"] <= 1
+
+
+RANDOM_SMALL = {"task": "random", "games": 2, "simulations": 4, "train_steps": 1, "batch_size": 32}
+
+
+def test_a_random_run_stores_positions_that_rebuild_on_their_own_graphs():
+    torch.set_num_threads(1)
+    run = Run(Config(**RANDOM_SMALL))
+    run.iterate()
+    run.iterate()
+    assert run.pool.added == 4 and run.replay.size > 0
+    for index in range(0, run.replay.size, 7):
+        slot, key = run.replay.slots[index], run.replay.keys[index]
+        batch, _ = run.pool.batch(np.array([slot]))
+        graph = kernels.graph_at(batch, 0)
+        a = int(batch.sizes[0, 1])
+        edges, eliminated = np.empty_like(graph.edges), np.empty(batch.num_intermediates, np.bool_)
+        kernels.state_from_key(graph, key, edges, eliminated, kernels.scratch(graph))
+        assert eliminated[a:].all()  # the graph's padding actions are always eliminated
+        real = layout_vertices(run.pool.layout, batch.sizes[0])
+        own = PackedGraph(graph.edges[np.ix_(real, real)], graph.shapes[real], graph.ndims[real], *batch.sizes[0])
+        own_edges = own.initial_state()[0].copy()
+        for action in np.flatnonzero(eliminated[:a]):  # the same set eliminated on the unpadded graph
+            kernels.eliminate(own, own_edges, own.num_inputs + action)
+        assert (edges[np.ix_(real, real)] == own_edges).all()
+        assert run.pool.normalizers[slot] == kernels.run_order(own, np.arange(a - 1, -1, -1))[0]
+
+
+def test_a_resumed_random_run_continues_exactly_as_the_run_would_have():
+    torch.set_num_threads(1)
+    run = Run(Config(**RANDOM_SMALL))
+    run.iterate()
+    state = copy.deepcopy(run.state_dict())
+    resumed = Run(Config(**RANDOM_SMALL))
+    resumed.load_state_dict(state)
+    for field in resumed.pool.plans._fields:
+        assert (getattr(resumed.pool.plans, field) == getattr(run.pool.plans, field)).all()
+    assert run.iterate() == resumed.iterate()
+
+
+def test_a_pool_reuses_its_oldest_slot_and_refuses_a_graph_too_large():
+    graphs = [benchmarks_tasks.get(name).graph().packed for name in ("LIF", "AdaLIF", "LIF")]
+    layout = tuple(max(getattr(g, name) for g in graphs) for name in ("num_inputs", "num_intermediates", "num_outputs"))
+    pool = GraphPool(layout, 2, max_edges=2000)
+    assert [pool.add(graph) for graph in graphs] == [0, 1, 0]
+    batch, plans = pool.batch(np.array([1, 0]))
+    assert (batch.sizes[0] == (graphs[1].num_inputs, graphs[1].num_intermediates, graphs[1].num_outputs)).all()
+    real = layout_vertices(layout, batch.sizes[0])  # each real vertex at its own row, padding at none
+    assert (plans.rows[0][real] == real).all() and (np.delete(plans.rows[0], real) == -1).all()
+    with pytest.raises(ValueError, match="does not fit"):
+        GraphPool((1, 1, 1), 1, max_edges=10).add(graphs[0])
+
+
+def test_zero_shot_greedy_orders_are_valid_and_reported_honestly(tmp_path, capsys):
+    from baselines.zero.zero_shot import main as zero_shot
+
+    torch.set_num_threads(1)
+    run = train(Config(budget=0.5, **{**RANDOM_SMALL, "games": 1}), tmp_path, progress=False)
+    assert run.best_mults is None and not (tmp_path / "best_order.json").exists()
+    net = load_network(tmp_path / "checkpoint.pt")
+    graph = benchmarks_tasks.get("AdaLIF").graph()
+    order = greedy_order(net, graph)
+    assert sorted(order) == list(range(graph.num_intermediates))
+    assert zero_shot([str(tmp_path / "checkpoint.pt"), "--tasks", "LIF", "AdaLIF"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [line["task"] for line in lines] == ["LIF", "AdaLIF"]
+    assert lines[1]["greedy_network"] == ccgym.cost(graph, order).mults
+    assert lines[1]["markowitz"] == ccgym.cost(graph, ccgym.markowitz_order(graph)).mults

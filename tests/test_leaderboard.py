@@ -67,7 +67,9 @@ def test_a_failing_row_is_refused_and_not_written(board_plan, tmp_path, monkeypa
 
 
 def test_the_published_alphagrad_order_is_a_verified_row_on_the_papers_graphs_only(tmp_path, monkeypatch, board_plan):
-    plan = dataclasses.replace(board_plan, tasks=["LIF", "AlphaGrad-RoeFlux_1d"], methods=["reverse", "alphagrad-published"])
+    plan = dataclasses.replace(
+        board_plan, tasks=["LIF", "AlphaGrad-RoeFlux_1d"], methods=["reverse", "alphagrad-published"]
+    )
     assert [(task, method) for task, method, _ in plan.jobs()] == [
         ("LIF", "reverse"), ("AlphaGrad-RoeFlux_1d", "reverse"), ("AlphaGrad-RoeFlux_1d", "alphagrad-published")
     ]  # fmt: skip
@@ -248,3 +250,28 @@ def test_published_proofs_belong_to_rows_of_the_board():
     claims = {(r.task, r.bound, r.budget, r.seed) for r in read_rows(csv_path) if r.bound is not None}
     for proof in read_proofs(csv_path):
         assert (proof.task, proof.lower_bound, proof.budget, proof.seed) in claims
+
+
+def test_learned_agents_run_only_when_named():
+    from baselines.leaderboard.run import Plan
+
+    assert "alphazero" in methods_module.METHODS and "alphazero" not in Plan().methods
+    assert {"forward", "exact", "beam"} <= set(Plan().methods)
+
+
+def test_merge_brings_verified_rows_once_and_refuses_the_rest(board, tmp_path, capsys):
+    target = tmp_path / "target" / "leaderboard.csv"
+    assert main(["merge", str(board), "--results", str(target.parent)]) == 0
+    assert read_rows(target) == read_rows(board)
+    assert {(p.task, p.lower_bound) for p in read_proofs(target)} == {("LIF", 24), ("AdaLIF", 132)}
+    assert main(["merge", str(board), "--results", str(target.parent)]) == 0  # nothing new: nothing written twice
+    assert len(read_rows(target)) == len(read_rows(board))
+
+    tampered = tmp_path / "tampered.csv"
+    lines = board.read_text().splitlines()
+    header, first = lines[0], lines[1].split(",")
+    first[3] = str(int(first[3]) - 1)  # claims one multiplication fewer than its order costs
+    tampered.write_text("\n".join([header, ",".join(first), *lines[2:]]) + "\n")
+    fresh = tmp_path / "fresh" / "leaderboard.csv"
+    assert main(["merge", str(tampered), "--results", str(fresh.parent)]) == 1
+    assert len(read_rows(fresh)) == len(lines) - 2 and "REJECTED" in capsys.readouterr().err

@@ -92,3 +92,14 @@ def test_the_command_times_named_tasks(board, tmp_path, capsys):
     assert main(argv) == 0
     assert "wrote 1 runtime rows" in capsys.readouterr().out
     assert [row.task for row in read_rows(path) if row.metric == RUNTIME_METRIC] == ["LIF"]
+
+
+def test_merge_brings_runtime_rows_with_their_measurements(board, timed_board, tmp_path_factory, capsys):
+    target = tmp_path_factory.mktemp("target") / "leaderboard.csv"
+    target.write_bytes(board.read_bytes())
+    assert main(["merge", str(timed_board), "--results", str(target.parent)]) == 0
+    assert "merged 2 rows" in capsys.readouterr().out
+    assert {(m.task, m.value) for m in read_measurements(target)} == {
+        (row.task, row.value) for row in read_rows(target) if row.metric == RUNTIME_METRIC
+    }
+    assert main(["validate", str(target), "--trust-bounds"]) == 0

@@ -3,10 +3,12 @@
 python -m baselines.leaderboard [--quick]        # quick run (about a minute) into quick-results/, then render
 python -m baselines.leaderboard run --full --results results   # the published run: 3 seeds, 10 s searches, 300 s exact
 python -m baselines.leaderboard run --tasks LIF MLP --methods beam exact --seeds 0 1 --budget 5s
+python -m baselines.leaderboard run --methods alphazero --budget 60s   # learned agents run only when named
 python -m baselines.leaderboard validate [CSV]   # re-check every row; exit 1 if any is rejected or a bound unverified
 python -m baselines.leaderboard validate --reprove-bounds   # ... re-running the exact solver for every lower bound
 python -m baselines.leaderboard render           # rewrite LEADERBOARD.md and leaderboard.png from the CSV
 python -m baselines.leaderboard runtime --results results   # time each task's best order: runtime_us rows
+python -m baselines.leaderboard merge OTHER.csv --results results   # append another board's rows, each verified
 
 Every command takes --results FOLDER. run writes into quick-results/ unless
 told otherwise, so the committed board in results/ changes only when named;
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import benchmarks_tasks
 from baselines.budget import Budget
+from baselines.leaderboard.merge import merge
 from baselines.leaderboard.methods import METHODS
 from baselines.leaderboard.render import render
 from baselines.leaderboard.run import FULL, QUICK, run
@@ -29,7 +32,7 @@ from baselines.leaderboard.validate import validate
 
 RESULTS = Path("results")  # the committed board: what validate and render read by default
 QUICK_RESULTS = Path("quick-results")  # where run writes by default
-COMMANDS = ("run", "validate", "render", "runtime")
+COMMANDS = ("run", "validate", "render", "merge", "runtime")
 
 
 def _budget(text: str) -> Budget:
@@ -59,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     speed.add_argument("--quick", action="store_true", help="one seed, 0.5 s searches, 2 s exact (the default)")
     speed.add_argument("--full", action="store_true", help="seeds 0-2, 10 s searches, 300 s exact")
     run_parser.add_argument("--tasks", nargs="+", help="task names (default: all)")
-    run_parser.add_argument("--methods", nargs="+", choices=list(METHODS), help="methods (default: all)")
+    run_parser.add_argument(
+        "--methods", nargs="+", choices=list(METHODS), help="methods (default: all but the learned agents)"
+    )
     run_parser.add_argument("--seeds", nargs="+", type=int, help="seeds of the seeded methods")
     run_parser.add_argument("--budget", type=_budget, help="budget of each search run, e.g. 5s or 2000evals")
     run_parser.add_argument("--exact-budget", type=_budget, help="time limit of the exact solver, e.g. 60s")
@@ -72,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         "--trust-bounds", action="store_true", help="accept lower bounds that were not re-proved as claims (exit 0)"
     )
     commands.add_parser("render", parents=[common], help="write LEADERBOARD.md and leaderboard.png from the CSV")
+    merge_parser = commands.add_parser("merge", parents=[common], help="append another CSV's rows, each verified")
+    merge_parser.add_argument("source", type=Path, help="the other board's leaderboard.csv")
     runtime_parser = commands.add_parser(
         "runtime", parents=[common], help="time the compiled Jacobian of each task's best order: runtime_us rows"
     )
@@ -90,8 +97,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
     try:
-        commands = {"run": _run, "runtime": _runtime}
-        status = commands[args.command](args, csv_path) if args.command in commands else 0
+        if args.command == "run":
+            status = _run(args, csv_path)
+        elif args.command == "merge":
+            status = merge(args.source, csv_path)
+        elif args.command == "runtime":
+            status = _runtime(args, csv_path)
+        else:
+            status = 0
         render(csv_path, folder / "LEADERBOARD.md", folder / "leaderboard.png")
     except ValueError as error:  # a CSV that is not a leaderboard: refused, never extended
         print(f"error: {error}", file=sys.stderr)

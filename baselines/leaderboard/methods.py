@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ import benchmarks_tasks
 import ccgym
 from baselines import exact, heuristics, search
 from baselines.budget import Budget
+from baselines.zero import train as zero
 from ccgym.edge_list import to_actions
 
 PUBLISHED_ALPHAGRAD = "alphagrad-published"
@@ -29,6 +31,8 @@ class Method:
     ``proves_bounds``: its outcomes carry a proven lower bound (the exact
     solver); such a method depends on the clock and is never replayable.
     ``applies`` says whether the method has an order for a graph (most methods order any graph).
+    ``by_default``: it runs when no methods are named (the learned agents, which train for their whole
+    budget on every task, run only when named).
     """
 
     name: str
@@ -37,6 +41,7 @@ class Method:
     budgeted: bool
     proves_bounds: bool = False
     applies: Callable[[ccgym.Graph], bool] = lambda graph: True
+    by_default: bool = True
 
     def replayable(self, budget: Budget | None) -> bool:
         """Whether running it again with the same seed and ``budget`` gives the same order.
@@ -55,16 +60,24 @@ def _search(name: str, fn: Callable[[ccgym.Graph, Budget, int], list[int]]) -> M
     return Method(name, lambda graph, seed, budget: Outcome(fn(graph, budget, seed)), seeded=True, budgeted=True)
 
 
-def time_limit(budget: Budget | None) -> float:
-    """The exact solver's time limit: ``budget`` must be in seconds only (``ValueError`` otherwise)."""
+def time_limit(budget: Budget | None, method: str = "exact solver") -> float:
+    """A time-limited method's limit: ``budget`` must be in seconds only (``ValueError`` otherwise)."""
     if budget is None or budget.seconds is None or budget.evaluations is not None:
-        raise ValueError(f"the exact solver needs a budget in seconds only, not {budget}")
+        raise ValueError(f"the {method} needs a budget in seconds only, not {budget}")
     return budget.seconds
 
 
 def _exact(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
     solution = exact.solve(graph, seconds=time_limit(budget), seed=seed)
     return Outcome(solution.order, solution.lower_bound)
+
+
+def _alphazero(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
+    """AlphaZero trained from scratch on the task's graph for the budget's wall seconds; its best order played."""
+    seconds = time_limit(budget, "alphazero method")
+    run = zero.Run(zero.Config(task=graph.metadata.get("task", ""), budget=seconds, seed=seed))
+    run.train_for(seconds, clock=time.perf_counter)
+    return Outcome(run.best_order)
 
 
 def _published_alphagrad_order(graph: ccgym.Graph) -> list[int] | None:
@@ -96,6 +109,7 @@ METHODS: dict[str, Method] = {
         _search("annealing", search.annealing),
         _search("beam", search.beam),
         Method("exact", _exact, seeded=True, budgeted=True, proves_bounds=True),
+        Method("alphazero", _alphazero, seeded=True, budgeted=True, by_default=False),
         Method(
             PUBLISHED_ALPHAGRAD,
             _alphagrad_published,

@@ -28,7 +28,7 @@ class Plan:
     """
 
     tasks: list[str] = field(default_factory=benchmarks_tasks.names)
-    methods: list[str] = field(default_factory=lambda: list(METHODS))
+    methods: list[str] = field(default_factory=lambda: [name for name, method in METHODS.items() if method.by_default])
     seeds: list[int] = field(default_factory=lambda: [0])
     budget: Budget = field(default_factory=lambda: Budget(seconds=0.5))
     exact_budget: Budget = field(default_factory=lambda: Budget(seconds=2.0))

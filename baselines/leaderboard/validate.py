@@ -15,6 +15,7 @@ measurement (spread, machine) must be recorded beside the CSV.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def validate(csv_path: Path, reprove_bounds: bool = False, trust_bounds: bool = 
     if not lines:
         print(f"{csv_path}: 0 rows (only the header), nothing to check")
         return 0
-    outcome = _check_rows(lines, measurements)
+    outcome = check_rows(lines, measurements)
     _check_bounds(outcome, csv_path, reprove_bounds)
     print(outcome.summary())
     if outcome.unverified:
@@ -84,8 +85,8 @@ def _reject(outcome: Outcome, line: Line, reason: str) -> None:
     tqdm.write(f"REJECTED {line.name}: {reason}", file=sys.stderr)
 
 
-def _check_rows(lines: list[Line], measurements: list[Measurement]) -> Outcome:
-    """Parse, deduplicate, check and replay every line; a runtime row must have its measurement."""
+def check_rows(lines: list[Line], measurements: Sequence[Measurement] = ()) -> Outcome:
+    """Parse, deduplicate, check and replay every line; rejections are printed. A runtime row needs its measurement."""
     outcome = Outcome(rows=len(lines))
     measured = {(m.task, m.method, m.seed, m.budget, m.order, m.value) for m in measurements}
     first: dict[tuple, int] = {}

@@ -7,7 +7,7 @@
 - :mod:`~baselines.mcts.reference`: the same search in plain Python, for tests and as the speed baseline.
 """
 
-from baselines.mcts.driver import pad_graphs, search_order, search_orders
+from baselines.mcts.driver import layout_vertices, pad_graphs, search_order, search_orders
 from baselines.mcts.evaluators import Evaluator, Leaves, rollout_evaluator, uniform_evaluator
 from baselines.mcts.search import Roots, SearchConfig, Searcher, SearchOutput, reverse_costs, run_search
 from baselines.mcts.tree import Tree, tree_init
@@ -20,6 +20,7 @@ __all__ = [
     "SearchOutput",
     "Searcher",
     "Tree",
+    "layout_vertices",
     "pad_graphs",
     "reverse_costs",
     "rollout_evaluator",

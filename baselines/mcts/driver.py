@@ -13,8 +13,10 @@ from ccgym import kernels
 from ccgym.kernels import PackedBatch, PackedGraph
 
 
-def pad_graphs(graphs: Sequence[PackedGraph]) -> PackedBatch:
+def pad_graphs(graphs: Sequence[PackedGraph], layout: tuple[int, int, int] | None = None) -> PackedBatch:
     """Graphs padded to one vertex layout: each block (inputs, intermediates, outputs) as long as the longest.
+
+    ``layout`` fixes the blocks' lengths instead (``ValueError`` if a graph does not fit).
 
     A graph's vertices keep their order inside each block; the padding vertices
     are isolated and come last in each block, so action ``a`` of every graph is
@@ -22,18 +24,27 @@ def pad_graphs(graphs: Sequence[PackedGraph]) -> PackedBatch:
     actions eliminated).
     """
     counts = np.array([(g.num_inputs, g.num_intermediates, g.num_outputs) for g in graphs], np.int64)
-    layout = counts.max(axis=0)
+    if layout is None:
+        layout = counts.max(axis=0)
+    elif (counts > np.asarray(layout)).any():
+        raise ValueError(f"a graph with (inputs, intermediates, outputs) {counts.max(axis=0)} does not fit {layout}")
+    layout = np.asarray(layout, np.int64)
     v = int(layout.sum())
     edges = np.full((len(graphs), v, v), kernels.NO_EDGE, np.int64)
     shapes = np.ones((len(graphs), v, kernels.MAX_NDIM), np.int64)
     ndims = np.zeros((len(graphs), v), np.int64)
-    starts = (0, layout[0], layout[0] + layout[1])
     for b, graph in enumerate(graphs):
-        rows = np.concatenate([start + np.arange(count) for start, count in zip(starts, counts[b])])
+        rows = layout_vertices(layout, counts[b])
         edges[b][np.ix_(rows, rows)] = graph.edges
         shapes[b, rows] = graph.shapes
         ndims[b, rows] = graph.ndims
     return PackedBatch(edges, shapes, ndims, counts, int(layout[0]), int(layout[1]), int(layout[2]))
+
+
+def layout_vertices(layout: Sequence[int], counts: Sequence[int]) -> np.ndarray:
+    """The vertices of a padded ``layout`` that a graph with ``counts`` (inputs, intermediates, outputs) fills."""
+    starts = (0, layout[0], layout[0] + layout[1])
+    return np.concatenate([start + np.arange(count) for start, count in zip(starts, counts)])
 
 
 def search_orders(

@@ -15,12 +15,14 @@ from ccgym.kernels import PackedBatch
 class Episodes:
     """What one round of self-play gives: every game's order and cost, and the positions to learn from.
 
-    ``values[p]`` is the value target of position ``p``: minus the
-    multiplications its game still spent from there, over the normalizer.
+    ``games[p]`` is the game of position ``p``; ``values[p]`` its value
+    target: minus the multiplications its game still spent from there, over
+    the game's normalizer.
     """
 
     orders: list[list[int]]
     mults: np.ndarray  # int64[B]
+    games: np.ndarray  # int64[P]
     keys: np.ndarray  # uint64[P, W]
     policies: np.ndarray  # float32[P, A], the search's improved policy
     values: np.ndarray  # float32[P]
@@ -48,7 +50,7 @@ def play(batch: PackedBatch, searcher: Searcher, normalizer: np.ndarray, rng: np
         )
         spent.extend(step_mults[active])
         roots.active[:] = ~roots.eliminated.all(axis=1)
-    games_array, spent_array = np.array(games), np.array(spent, np.int64)
+    games_array, spent_array = np.array(games, np.int64), np.array(spent, np.int64)
     to_go = np.zeros(len(games), np.int64)  # multiplications from each position to its game's end
     for game in range(size):
         positions = np.flatnonzero(games_array == game)
@@ -57,6 +59,7 @@ def play(batch: PackedBatch, searcher: Searcher, normalizer: np.ndarray, rng: np
     return Episodes(
         orders,
         mults,
+        games_array,
         np.array(keys, np.uint64).reshape(len(games), -1),
         np.array(policies, np.float32).reshape(len(games), actions),
         (-to_go / normalizer[games_array]).astype(np.float32),

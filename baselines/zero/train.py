@@ -1,7 +1,7 @@
-"""AlphaZero on one task: self-play with the compiled Gumbel search, a replay buffer, and a graph network.
+"""AlphaZero on one task or on random graphs: self-play with the compiled Gumbel search, a replay buffer, a graph network.
 
-    python baselines/alphazero.py [--task LIF] [--budget 120] [--seed 0] [--simulations 16] [--games 16]
-                                  [--out runs/alphazero-LIF] [--resume] [--device cpu]
+    python baselines/alphazero.py [--task LIF|random] [--budget 120] [--seed 0] [--simulations 16] [--games 16]
+                                  [--out runs/alphazero-LIF-seed0] [--resume] [--device cpu]
 
 One iteration plays ``--games`` games at once (a search of ``--simulations``
 simulations before every move, every game's leaves scored in one network
@@ -9,17 +9,23 @@ call), stores each position as its state key with the search's improved
 policy and the multiplications still to come (over the reverse-mode cost, so
 values are near -1 on every task), then takes gradient steps on the policy's
 cross-entropy to the improved policy and the value's squared error. The best
-order ever played is kept. The run stops when ``--budget`` seconds of its own
-time are spent (time before a kill counts); it writes, in ``--out``:
+order ever played is kept. With ``--task random`` every iteration draws a
+fresh graph per game (:data:`RANDOM_GRAPHS`), for a network that is then used
+on the tasks zero-shot (:mod:`baselines.zero.zero_shot`). The run stops when
+``--budget`` CPU seconds of its own process are spent (so a busy machine slows
+it down but does not shorten it; CPU time before a kill counts); it writes, in
+``--out``:
 
-- ``log.csv``: one line per iteration (time, episodes, costs, losses);
-- ``checkpoint.pt``: network, optimiser, replay buffer, generators, best order
-  and counters, written atomically after every iteration; ``--resume``
+- ``log.csv``: one line per iteration (CPU time, episodes, costs, losses);
+- ``checkpoint.pt``: network, optimiser, replay buffer, graph pool,
+  generators, best order and counters, written atomically after every
+  iteration; ``--resume``
   continues from it with the same settings, losing at most the iteration
   that was running;
 - ``curve.png``: the best and mean cost against time and episodes, with
-  reverse mode, Markowitz and the optimum (where the leaderboard has it) as lines;
-- ``best_order.json``: the best order and its cost.
+  reverse mode, Markowitz and the optimum (where the leaderboard has it) as
+  lines (on random graphs: the mean cost over reverse mode's);
+- ``best_order.json``: the best order and its cost (on a task).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import argparse
 import csv
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,11 +48,17 @@ from baselines.mcts import SearchConfig, Searcher
 from baselines.networks import GraphPolicyValueNet
 from baselines.zero import checkpoint
 from baselines.zero.evaluator import NetworkEvaluator, StateEncoder
+from baselines.zero.graphs import GraphPool
 from baselines.zero.replay import ReplayBuffer
 from baselines.zero.self_play import play
 from ccgym import features, kernels
+from ccgym.random_graphs import RandomGraphSpec, random_graph
 
-LOG_COLUMNS = ("iteration", "seconds", "episodes", "best_mults", "mean_mults", "policy_loss", "value_loss")
+RANDOM = "random"  # the --task that trains on fresh random graphs
+RANDOM_GRAPHS = RandomGraphSpec(num_inputs=(1, 4), num_intermediates=(16, 40), num_outputs=(1, 4), size=(2, 4))
+LOG_COLUMNS = (
+    "iteration", "seconds", "episodes", "best_mults", "mean_mults", "mean_vs_reverse", "policy_loss", "value_loss"
+)  # fmt: skip
 INTEGER_COLUMNS = ("iteration", "episodes", "best_mults")
 
 
@@ -54,7 +67,7 @@ class Config:
     """Everything a run depends on (a resumed run must be given the same)."""
 
     task: str = "LIF"
-    budget: float = 120.0  # seconds of the run's own time
+    budget: float = 120.0  # CPU seconds of the run's own process
     seed: int = 0
     simulations: int = 16
     games: int = 16
@@ -66,11 +79,16 @@ class Config:
     train_steps: int = 8  # gradient steps per iteration
     replay_capacity: int = 20_000
     device: str = "cpu"
+    threads: int = 1  # torch's CPU threads: one wastes no CPU time waiting on a busy machine
 
     def __post_init__(self) -> None:
+        if self.task != RANDOM and self.task not in benchmarks_tasks.names():
+            raise ValueError(f"unknown task {self.task!r}; valid: {RANDOM}, {', '.join(benchmarks_tasks.names())}")
         if not np.isfinite(self.budget) or self.budget <= 0:
             raise ValueError(f"--budget must be a positive number of seconds, got {self.budget}")
-        for name in ("simulations", "games", "considered_actions", "width", "layers", "batch_size", "train_steps"):
+        for name in (
+            "simulations", "games", "considered_actions", "width", "layers", "batch_size", "train_steps", "threads"
+        ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
@@ -78,30 +96,37 @@ class Config:
 
 
 class Run:
-    """One training run: the graph, the network, the search, the buffer, and what has been learned so far."""
+    """One training run: the graphs, the network, the search, the buffer, and what has been learned so far.
+
+    On a task every game plays the task's graph; with ``task="random"``
+    every iteration draws a fresh graph per game from :data:`RANDOM_GRAPHS`.
+    """
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.graph = benchmarks_tasks.get(config.task).graph()
-        packed = self.graph.packed
-        self.batch = kernels.repeat_graph(packed, config.games)
-        self.normalizer = np.full(config.games, float(ccgym.cost(self.graph, ccgym.reverse_order(self.graph)).mults))
+        self.random = config.task == RANDOM
+        if self.random:
+            layout = RANDOM_GRAPHS.padding()
+            v = sum(layout)
+            # a slot is reused only once the replay buffer has overwritten every position of its old graph
+            slots = -(-config.replay_capacity // RANDOM_GRAPHS.num_intermediates[0]) + config.games
+            self.graph = None
+            self.pool = GraphPool(layout, slots, max_edges=v * (v - 1) // 2)
+        else:
+            self.graph = benchmarks_tasks.get(config.task).graph()
+            packed = self.graph.packed
+            layout = (packed.num_inputs, packed.num_intermediates, packed.num_outputs)
+            self.pool = GraphPool(layout, 1, max_edges=features.reachable_pairs(packed))
+            self.pool.add(packed)
+        torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.net = GraphPolicyValueNet(config.width, config.layers).to(config.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
-        plan = features.make_plan(packed)
-        self.evaluator = NetworkEvaluator(
-            self.net, StateEncoder(self.batch, features.repeat_plan(plan, config.games), config.device)
-        )
-        self.sample_encoder = StateEncoder(
-            kernels.repeat_graph(packed, config.batch_size), features.repeat_plan(plan, config.batch_size), config.device
-        )
-        search = SearchConfig(config.simulations, max_num_considered_actions=config.considered_actions)
-        self.searcher = Searcher(self.batch, self.evaluator, search)
-        self.replay = ReplayBuffer(
-            config.replay_capacity, kernels.key_words(packed.num_intermediates), packed.num_intermediates
-        )
+        self.search_config = SearchConfig(config.simulations, max_num_considered_actions=config.considered_actions)
+        self.replay = ReplayBuffer(config.replay_capacity, kernels.key_words(layout[1]), layout[1])
         self.rng = np.random.default_rng(config.seed)
+        self.game_slots = np.zeros(config.games, np.int64)
+        self.searcher: Searcher | None = None  # for the games of the pool's slots game_slots
         self.iteration = 0
         self.episodes = 0
         self.seconds = 0.0
@@ -112,11 +137,19 @@ class Run:
 
     def iterate(self) -> dict:
         """Self-play one round, learn from the buffer; returns the iteration's log line."""
-        episodes = play(self.batch, self.searcher, self.normalizer, self.rng)
-        self.replay.add(episodes.keys, episodes.policies, episodes.values)
-        for order, mults in zip(episodes.orders, episodes.mults):
-            if self.best_mults is None or mults < self.best_mults:
-                self.best_mults, self.best_order = int(mults), list(order)
+        if self.random:
+            self.game_slots[:] = [self.pool.add(random_graph(self.rng, RANDOM_GRAPHS).packed) for _ in self.game_slots]
+        if self.random or self.searcher is None:
+            batch, plans = self.pool.batch(self.game_slots)
+            evaluator = NetworkEvaluator(self.net, StateEncoder(batch, plans, self.config.device))
+            self.searcher = Searcher(batch, evaluator, self.search_config)
+        normalizers = self.pool.normalizers[self.game_slots]
+        episodes = play(self.searcher.leaves.batch, self.searcher, normalizers, self.rng)
+        self.replay.add(self.game_slots[episodes.games], episodes.keys, episodes.policies, episodes.values)
+        if not self.random:
+            for order, mults in zip(episodes.orders, episodes.mults):
+                if self.best_mults is None or mults < self.best_mults:
+                    self.best_mults, self.best_order = int(mults), list(order)
         losses = [self._train_step() for _ in range(self.config.train_steps)]
         self.iteration += 1
         self.episodes += len(episodes.orders)
@@ -125,22 +158,42 @@ class Run:
             "episodes": self.episodes,
             "best_mults": self.best_mults,
             "mean_mults": float(episodes.mults.mean()),
+            "mean_vs_reverse": float((episodes.mults / normalizers).mean()),
             "policy_loss": float(np.mean([loss[0] for loss in losses])),
             "value_loss": float(np.mean([loss[1] for loss in losses])),
         }
 
+    def train_for(
+        self,
+        budget: float,
+        after_iteration: Callable[[dict], None] = lambda line: None,
+        clock: Callable[[], float] = time.process_time,
+    ) -> None:
+        """Iterate until ``budget`` seconds of ``clock`` are spent in all (those before a resume count).
+
+        The default clock is this process's CPU time; the leaderboard passes
+        ``time.perf_counter``, since its budgets are wall-clock for every method.
+        """
+        while self.seconds < budget:
+            started = clock()
+            line = self.iterate()
+            self.seconds += clock() - started
+            line["seconds"] = round(self.seconds, 3)
+            after_iteration(line)
+
     def _train_step(self) -> tuple[float, float]:
         """One gradient step on a batch drawn from the buffer: ``(policy loss, value loss)``."""
-        keys, policies, values = self.replay.sample(self.rng, self.config.batch_size)
-        packed = self.graph.packed
-        edges = np.empty((len(keys), *packed.edges.shape), np.int64)
-        eliminated = np.empty((len(keys), packed.num_intermediates), np.bool_)
-        touched = kernels.scratch(packed)
+        slots, keys, policies, values = self.replay.sample(self.rng, self.config.batch_size)
+        batch, plans = self.pool.batch(slots)
+        v, actions = batch.edges.shape[1], batch.num_intermediates
+        edges = np.empty((len(keys), v, v), np.int64)
+        eliminated = np.empty((len(keys), actions), np.bool_)
+        touched = np.empty(v, np.int64)
         for b, key in enumerate(keys):
-            kernels.state_from_key(packed, key, edges[b], eliminated[b], touched)
-        inputs = self.sample_encoder.encode(edges, eliminated)
+            kernels.state_from_key(kernels.graph_at(batch, b), key, edges[b], eliminated[b], touched)
+        inputs = StateEncoder(batch, plans, self.config.device).encode(edges, eliminated)
         self.net.train()
-        logits, predicted = self.net(inputs, packed.num_inputs, packed.num_intermediates)
+        logits, predicted = self.net(inputs, batch.num_inputs, actions)
         target = torch.as_tensor(policies, device=self.config.device)
         log_probabilities = torch.log_softmax(logits, dim=-1)
         policy_loss = -(target * log_probabilities.clamp(min=-1e9)).sum(-1).mean()
@@ -159,6 +212,8 @@ class Run:
             "net": self.net.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "replay": self.replay.state_dict(),
+            "pool": self.pool.state_dict(),
+            "game_slots": self.game_slots,
             "rng": self.rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
             "iteration": self.iteration,
@@ -178,6 +233,8 @@ class Run:
         self.net.load_state_dict(state["net"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.replay.load_state_dict(state["replay"])
+        self.pool.load_state_dict(state["pool"])
+        self.game_slots[:] = state["game_slots"]
         self.rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])
         self.iteration, self.episodes, self.seconds = state["iteration"], state["episodes"], state["seconds"]
@@ -197,7 +254,9 @@ def reference_costs(graph: ccgym.Graph, task: str, results: Path) -> dict[str, i
 
     csv_path = results / "leaderboard.csv"
     if csv_path.exists():
-        best = min((row.value for row in read_rows(csv_path) if row.task == task and row.metric == "mults"), default=None)
+        best = min(
+            (row.value for row in read_rows(csv_path) if row.task == task and row.metric == "mults"), default=None
+        )
         proven = [proof.lower_bound for proof in read_proofs(csv_path) if proof.task == task]
         if best is not None and proven and max(proven) >= best:
             costs["optimum"] = best
@@ -205,7 +264,10 @@ def reference_costs(graph: ccgym.Graph, task: str, results: Path) -> dict[str, i
 
 
 def plot_curve(log: list[dict], references: dict[str, int], path: Path, title: str) -> None:
-    """Best and mean cost against time and against episodes, with the reference costs as lines."""
+    """Best and mean cost against time and against episodes, with the reference costs as lines.
+
+    A run on random graphs (no best cost) plots the mean cost over reverse mode's instead.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -214,12 +276,17 @@ def plot_curve(log: list[dict], references: dict[str, int], path: Path, title: s
     for column, (axis_name, label) in enumerate((("seconds", "time (s)"), ("episodes", "episodes"))):
         axes = figure.add_subplot(1, 2, column + 1)
         x = [line[axis_name] for line in log]
-        axes.plot(x, [line["best_mults"] for line in log], label="best so far")
-        axes.plot(x, [line["mean_mults"] for line in log], label="mean of the iteration", alpha=0.6)
+        if log[-1]["best_mults"] is None:
+            axes.plot(x, [line["mean_vs_reverse"] for line in log], label="mean of the iteration")
+            axes.axhline(1.0, linestyle=":", color="grey", label="reverse mode")
+            axes.set_ylabel("multiplications / reverse mode's")
+        else:
+            axes.plot(x, [line["best_mults"] for line in log], label="best so far")
+            axes.plot(x, [line["mean_mults"] for line in log], label="mean of the iteration", alpha=0.6)
+            axes.set_ylabel("multiplications")
         for (name, value), style in zip(references.items(), (":", "--", "-.")):
             axes.axhline(value, linestyle=style, color="grey", label=f"{name} {value}")
         axes.set_xlabel(label)
-        axes.set_ylabel("multiplications")
         axes.legend(fontsize=7)
     figure.suptitle(title)
     figure.tight_layout()
@@ -230,10 +297,13 @@ def _read_log(path: Path) -> list[dict]:
     if not path.exists():
         return []
     with path.open(newline="") as handle:
-        return [
-            {key: int(value) if key in INTEGER_COLUMNS else float(value) for key, value in line.items()}
-            for line in csv.DictReader(handle)
-        ]
+        return [{key: _parse(key, value) for key, value in line.items()} for line in csv.DictReader(handle)]
+
+
+def _parse(column: str, text: str) -> int | float | None:
+    if text == "":
+        return None  # the best cost of a run on random graphs
+    return int(text) if column in INTEGER_COLUMNS else float(text)
 
 
 def train(config: Config, out: Path, resume: bool = False, progress: bool = True) -> Run:
@@ -250,23 +320,22 @@ def train(config: Config, out: Path, resume: bool = False, progress: bool = True
             raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or another --out")
         log = [line for line in _read_log(log_path) if line["iteration"] <= run.iteration]
         _write_log(log_path, log)  # drop lines of an iteration that was killed before its checkpoint
-        bar = tqdm(total=round(config.budget), initial=min(round(run.seconds), round(config.budget)), unit="s",
+        bar = tqdm(total=round(config.budget), initial=min(round(run.seconds), round(config.budget)), unit="cpu-s",
                    desc=f"alphazero {config.task}", disable=not progress)  # fmt: skip
-        while run.seconds < config.budget:
-            started = time.perf_counter()
-            line = run.iterate()
-            spent = time.perf_counter() - started
-            run.seconds += spent
-            line["seconds"] = round(run.seconds, 3)
+
+        def record(line: dict) -> None:
             checkpoint.save(state_path, run.state_dict())
             log.append(line)
             _write_log(log_path, log)
             bar.update(min(round(run.seconds), round(config.budget)) - bar.n)
-            bar.set_postfix(best=run.best_mults, mean=round(line["mean_mults"], 1), episodes=run.episodes)
+            bar.set_postfix(best=run.best_mults, vs_reverse=round(line["mean_vs_reverse"], 3), episodes=run.episodes)
+
+        run.train_for(config.budget, record)
         bar.close()
-        references = reference_costs(run.graph, config.task, Path("results"))
-        (out / "best_order.json").write_text(json.dumps({"task": config.task, "mults": run.best_mults,
-                                                         "order": run.best_order}) + "\n")  # fmt: skip
+        references = {} if run.random else reference_costs(run.graph, config.task, Path("results"))
+        if not run.random:
+            (out / "best_order.json").write_text(json.dumps({"task": config.task, "mults": run.best_mults,
+                                                             "order": run.best_order}) + "\n")  # fmt: skip
         if log:
             plot_curve(log, references, out / "curve.png", f"AlphaZero on {config.task}, seed {config.seed}")
         return run
@@ -285,27 +354,32 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the flags, train, and print the best order's cost beside the reference costs."""
     defaults = Config()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", default=defaults.task, help=f"a benchmark task (default: {defaults.task})")
-    parser.add_argument("--budget", type=float, default=defaults.budget, help="seconds of training (default: 120)")
+    parser.add_argument(
+        "--task", default=defaults.task, help=f"a benchmark task, or {RANDOM} for fresh random graphs (default: LIF)"
+    )
+    parser.add_argument("--budget", type=float, default=defaults.budget, help="CPU seconds of training (default: 120)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--simulations", type=int, default=defaults.simulations, help="per move (default: 16)")
     parser.add_argument("--games", type=int, default=defaults.games, help="games played at once (default: 16)")
     parser.add_argument("--train-steps", type=int, default=defaults.train_steps, help="per iteration (default: 8)")
     parser.add_argument("--device", default=defaults.device, help="cpu or cuda (default: cpu)")
+    parser.add_argument("--threads", type=int, default=defaults.threads, help="torch CPU threads (default: 1)")
     parser.add_argument("--out", type=Path, help="output folder (default: runs/alphazero-TASK-seedSEED)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     args = parser.parse_args(argv)
-    if args.task not in benchmarks_tasks.names():
-        parser.exit(2, f"error: unknown task {args.task!r}; valid names: {', '.join(benchmarks_tasks.names())}\n")
     try:
         config = Config(args.task, args.budget, args.seed, args.simulations, args.games,
-                        train_steps=args.train_steps, device=args.device)  # fmt: skip
+                        train_steps=args.train_steps, device=args.device, threads=args.threads)  # fmt: skip
         out = args.out or Path("runs") / f"alphazero-{args.task}-seed{args.seed}"
         run = train(config, out, resume=args.resume)
     except (ValueError, RuntimeError, FileExistsError, FileNotFoundError) as error:
         parser.exit(2, f"error: {error}\n")
+    if run.random:
+        print(f"random graphs: {run.episodes} episodes in {run.seconds:.0f} CPU-s; files in {out}; "
+              f"try it on the tasks: python -m baselines.zero.zero_shot {out / 'checkpoint.pt'}")  # fmt: skip
+        return 0
     references = reference_costs(run.graph, args.task, Path("results"))
     compared = ", ".join(f"{name} {value}" for name, value in references.items())
     print(f"{args.task}: best order {run.best_mults} mults after {run.episodes} episodes "
-          f"in {run.seconds:.0f} s ({compared}); files in {out}")  # fmt: skip
+          f"in {run.seconds:.0f} CPU-s ({compared}); files in {out}")  # fmt: skip
     return 0
