@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "gymnasium", "benchmarks_tasks", "baselines")
+HEAVY = ("torch", "gymnasium", "benchmarks_tasks", "baselines", "ray")
 
 
 def _loaded_after(code: str) -> dict:
@@ -54,6 +54,19 @@ def test_ids_are_registered_whichever_is_imported_first(first):
 def test_the_module_prefix_id_works_in_a_fresh_process():
     loaded = _loaded_after("import gymnasium as gym\ngym.make('ccgym:CCElim-LIF-v0').reset(seed=0)")
     assert loaded["benchmarks_tasks"] and not loaded["baselines"]
+
+
+def test_without_the_ray_flag_nothing_about_ray_is_imported(tmp_path):
+    code = (
+        "from pathlib import Path\n"
+        "from baselines.leaderboard.__main__ import main\n"
+        "from baselines.zero.train import Config, train\n"
+        f"assert main(['run', '--tasks', 'LIF', '--methods', 'greedy', '--results', {str(tmp_path / 'board')!r}]) == 0\n"
+        f"train(Config(budget=0.01, games=2, simulations=2, train_steps=1), Path({str(tmp_path / 'run')!r}), "
+        "progress=False)"
+    )
+    loaded = _loaded_after(code)
+    assert loaded["baselines"] and not loaded["ray"]
 
 
 def _imported_packages(package: str) -> set[str]:
