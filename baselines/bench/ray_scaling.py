@@ -1,13 +1,14 @@
 """Scale-out on Ray: AlphaZero self-play with 1, 2, ... workers, and the leaderboard with and without Ray (JSON lines).
 
     python -m baselines.bench.ray_scaling [--task LIF] [--games 16] [--simulations 16] [--workers 1 2]
-                                          [--iterations 3] [--board-tasks LIF AdaLIF SNN PropaneCombustion]
+                                          [--iterations 3] [--driver-threads N]
+                                          [--board-tasks LIF AdaLIF SNN PropaneCombustion] [--board-budgets 0.5s 2s]
 
 ``self_play`` lines: one AlphaZero configuration (the command's defaults) in
-the local mode (``workers: 0``; with torch's default threads, and with one
-thread as each actor has) and with each worker count, on one local Ray
-instance started here (this machine's CPUs; the learner on the driver with
-torch's default threads). After one untimed iteration
+the local mode (``workers: 0``) and with each worker count, on one local Ray
+instance started here (this machine's CPUs). The driver (the local mode's
+self-play, and the learner) uses ``--driver-threads`` torch threads (default:
+torch's), each actor one. After one untimed iteration
 (Numba's cache, the actors' first call) every iteration is timed and split:
 
 - ``round_s``: the self-play round as the driver sees it; ``actor_s``: the
@@ -20,9 +21,9 @@ torch's default threads). After one untimed iteration
   ``self_play_episodes_per_s``: episodes over the round alone.
 
 ``leaderboard`` lines: ``python -m baselines.leaderboard run --quick --tasks
-...`` as a fresh process, with and without ``--ray`` (Ray's start included),
-each into a new folder: wall time, rows written, and the sum of the rows' own
-times (the work to share out).
+... --budget B`` for each of ``--board-budgets`` as a fresh process, with and
+without ``--ray`` (Ray's start included), each into a new folder: wall time,
+rows written, and the sum of the rows' own times (the work to share out).
 """
 
 from __future__ import annotations
@@ -102,11 +103,11 @@ def self_play_line(config: Config, iterations: int) -> dict:
     }
 
 
-def leaderboard_line(tasks: list[str], ray: bool) -> dict:
-    """Wall time of ``run --quick --tasks ...`` in a fresh process, with or without ``--ray``."""
+def leaderboard_line(tasks: list[str], budget: str, ray: bool) -> dict:
+    """Wall time of ``run --quick --tasks ... --budget BUDGET`` in a fresh process, with or without ``--ray``."""
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "baselines.leaderboard", "run", "--quick", "--tasks", *tasks]
-        command += ["--results", folder] + (["--ray"] if ray else [])
+        command += ["--budget", budget, "--results", folder] + (["--ray"] if ray else [])
         started = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True)
         wall = time.perf_counter() - started
@@ -115,6 +116,7 @@ def leaderboard_line(tasks: list[str], ray: bool) -> dict:
         "bench": "leaderboard",
         "ray": ray,
         "tasks": tasks,
+        "budget": budget,
         "rows": len(rows),
         "wall_s": round(wall, 2),
         "rows_own_s": round(sum(row.wall_time_s for row in rows), 2),
@@ -130,22 +132,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-steps", type=int, default=defaults.train_steps)
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--iterations", type=int, default=3, help="timed iterations per configuration")
+    parser.add_argument("--driver-threads", type=int, help="torch threads of the driver (default: torch's)")
     parser.add_argument("--board-tasks", nargs="+", default=["LIF", "AdaLIF", "SNN", "PropaneCombustion"])
+    parser.add_argument("--board-budgets", nargs="+", default=["0.5s", "2s"], help="budgets of the searches")
     args = parser.parse_args(argv)
+    if args.driver_threads is not None:
+        torch.set_num_threads(args.driver_threads)
     config = Config(args.task, games=args.games, simulations=args.simulations, train_steps=args.train_steps)
     started = time.perf_counter()
     with RaySession() as session:
         line = {"bench": "ray_start", "s": round(time.perf_counter() - started, 2), "cpus": session.cpus()}
         print(json.dumps(line), flush=True)
-        threads = torch.get_num_threads()
-        for local_threads in sorted({threads, 1}, reverse=True):  # torch's default, and one thread like an actor
-            torch.set_num_threads(local_threads)
-            print(json.dumps(self_play_line(config, args.iterations)), flush=True)
-        torch.set_num_threads(threads)
-        for workers in args.workers:
+        for workers in [0, *args.workers]:
             print(json.dumps(self_play_line(replace(config, workers=workers), args.iterations)), flush=True)
-    for ray in (False, True):
-        print(json.dumps(leaderboard_line(args.board_tasks, ray)), flush=True)
+    for budget in args.board_budgets:
+        for ray in (False, True):
+            print(json.dumps(leaderboard_line(args.board_tasks, budget, ray)), flush=True)
 
 
 if __name__ == "__main__":
