@@ -88,3 +88,19 @@ def test_ccgym_imports_neither_tasks_nor_baselines():
 def test_tasks_import_ccgym_but_not_baselines():
     imported = _imported_packages("benchmarks_tasks")
     assert "ccgym" in imported and "baselines" not in imported
+
+
+def test_the_ray_flag_without_ray_installed_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    from baselines.leaderboard.__main__ import main as leaderboard
+    from baselines.zero.train import main as alphazero
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError, as where it is not installed
+    assert leaderboard(["run", "--tasks", "LIF", "--methods", "forward", "--ray", "--results", str(tmp_path)]) == 1
+    assert 'pip install -e ".[ray]"' in capsys.readouterr().err
+    assert not (tmp_path / "leaderboard.csv").exists()
+    with pytest.raises(SystemExit) as exit_status:
+        alphazero(["--games", "2", "--simulations", "2", "--ray", "--out", str(tmp_path / "run")])
+    assert exit_status.value.code == 2 and 'pip install -e ".[ray]"' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        alphazero(["--workers", "2", "--out", str(tmp_path / "run")])
+    assert "need --ray" in capsys.readouterr().err
