@@ -23,7 +23,8 @@ from baselines.leaderboard.methods import METHODS
 from baselines.leaderboard.records import read_proofs, read_rows
 from baselines.leaderboard.validate import validate
 from baselines.zero import checkpoint
-from baselines.zero.train import Config, Run, main as alphazero, make_run
+from baselines.zero.train import Config, Run, make_run
+from baselines.zero.train import main as alphazero
 
 ray = pytest.importorskip("ray")
 
