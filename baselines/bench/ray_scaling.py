@@ -8,7 +8,7 @@
 the local mode (``workers: 0``) and with each worker count, on one local Ray
 instance started here (this machine's CPUs). The driver (the local mode's
 self-play, and the learner) uses ``--driver-threads`` torch threads (default:
-torch's), each actor one. After one untimed iteration
+1, as ``Config.threads``), each actor one. After one untimed iteration
 (Numba's cache, the actors' first call) every iteration is timed and split:
 
 - ``round_s``: the self-play round as the driver sees it; ``actor_s``: the
@@ -132,13 +132,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-steps", type=int, default=defaults.train_steps)
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--iterations", type=int, default=3, help="timed iterations per configuration")
-    parser.add_argument("--driver-threads", type=int, help="torch threads of the driver (default: torch's)")
+    parser.add_argument("--driver-threads", type=int, default=defaults.threads, help="torch threads of the driver")
     parser.add_argument("--board-tasks", nargs="+", default=["LIF", "AdaLIF", "SNN", "PropaneCombustion"])
     parser.add_argument("--board-budgets", nargs="+", default=["0.5s", "2s"], help="budgets of the searches")
     args = parser.parse_args(argv)
-    if args.driver_threads is not None:
-        torch.set_num_threads(args.driver_threads)
-    config = Config(args.task, games=args.games, simulations=args.simulations, train_steps=args.train_steps)
+    config = Config(args.task, games=args.games, simulations=args.simulations, train_steps=args.train_steps,
+                    threads=args.driver_threads)  # fmt: skip
     started = time.perf_counter()
     with RaySession() as session:
         line = {"bench": "ray_start", "s": round(time.perf_counter() - started, 2), "cpus": session.cpus()}
