@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "gymnasium", "benchmarks_tasks", "baselines")
+HEAVY = ("torch", "gymnasium", "benchmarks_tasks", "baselines", "ray")
 
 
 def _loaded_after(code: str) -> dict:
@@ -56,6 +56,19 @@ def test_the_module_prefix_id_works_in_a_fresh_process():
     assert loaded["benchmarks_tasks"] and not loaded["baselines"]
 
 
+def test_without_the_ray_flag_nothing_about_ray_is_imported(tmp_path):
+    code = (
+        "from pathlib import Path\n"
+        "from baselines.leaderboard.__main__ import main\n"
+        "from baselines.zero.train import Config, train\n"
+        f"assert main(['run', '--tasks', 'LIF', '--methods', 'greedy', '--results', {str(tmp_path / 'board')!r}]) == 0\n"
+        f"train(Config(budget=0.01, games=2, simulations=2, train_steps=1), Path({str(tmp_path / 'run')!r}), "
+        "progress=False)"
+    )
+    loaded = _loaded_after(code)
+    assert loaded["baselines"] and not loaded["ray"]
+
+
 def _imported_packages(package: str) -> set[str]:
     """Top-level names that any module of ``package`` imports, anywhere in the file."""
     names = set()
@@ -75,3 +88,19 @@ def test_ccgym_imports_neither_tasks_nor_baselines():
 def test_tasks_import_ccgym_but_not_baselines():
     imported = _imported_packages("benchmarks_tasks")
     assert "ccgym" in imported and "baselines" not in imported
+
+
+def test_the_ray_flag_without_ray_installed_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    from baselines.leaderboard.__main__ import main as leaderboard
+    from baselines.zero.train import main as alphazero
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError, as where it is not installed
+    assert leaderboard(["run", "--tasks", "LIF", "--methods", "forward", "--ray", "--results", str(tmp_path)]) == 1
+    assert 'pip install -e ".[ray]"' in capsys.readouterr().err
+    assert not (tmp_path / "leaderboard.csv").exists()
+    with pytest.raises(SystemExit) as exit_status:
+        alphazero(["--games", "2", "--simulations", "2", "--ray", "--out", str(tmp_path / "run")])
+    assert exit_status.value.code == 2 and 'pip install -e ".[ray]"' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        alphazero(["--workers", "2", "--out", str(tmp_path / "run")])
+    assert "need --ray" in capsys.readouterr().err

@@ -4,6 +4,7 @@ python -m baselines.leaderboard [--quick]        # quick run (about a minute) in
 python -m baselines.leaderboard run --full --results results   # the published run: 3 seeds, 10 s searches, 300 s exact
 python -m baselines.leaderboard run --tasks LIF MLP --methods beam exact --seeds 0 1 --budget 5s
 python -m baselines.leaderboard run --methods alphazero --budget 60s   # learned agents run only when named
+python -m baselines.leaderboard run --quick --ray   # every job a Ray task (local instance; --ray-address auto|ADDR)
 python -m baselines.leaderboard validate [CSV]   # re-check every row; exit 1 if any is rejected or a bound unverified
 python -m baselines.leaderboard validate --reprove-bounds   # ... re-running the exact solver for every lower bound
 python -m baselines.leaderboard render           # rewrite LEADERBOARD.md and leaderboard.png from the CSV
@@ -68,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--seeds", nargs="+", type=int, help="seeds of the seeded methods")
     run_parser.add_argument("--budget", type=_budget, help="budget of each search run, e.g. 5s or 2000evals")
     run_parser.add_argument("--exact-budget", type=_budget, help="time limit of the exact solver, e.g. 60s")
+    run_parser.add_argument("--ray", action="store_true", help="run every job as a Ray task (pip install -e '.[ray]')")
+    run_parser.add_argument(
+        "--ray-address", help="with --ray: 'auto' or a cluster's address (default: start a local instance)"
+    )
     validate_parser = commands.add_parser("validate", parents=[common], help="re-check every row of a CSV")
     validate_parser.add_argument("csv", nargs="?", type=Path, help="the CSV (default: RESULTS/leaderboard.csv)")
     validate_parser.add_argument(
@@ -89,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     runtime_parser.add_argument("--min-seconds", type=float, default=0.5, help="seconds of timed calls at least")
     runtime_parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     args = parser.parse_args(argv)
+    if args.command == "run" and args.ray_address is not None and not args.ray:
+        parser.error("--ray-address needs --ray")
     folder = args.results or (QUICK_RESULTS if args.command == "run" else RESULTS)
     csv_path = folder / "leaderboard.csv"
     if args.command == "validate":
@@ -106,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             status = 0
         render(csv_path, folder / "LEADERBOARD.md", folder / "leaderboard.png")
-    except ValueError as error:  # a CSV that is not a leaderboard: refused, never extended
+    except (ValueError, RuntimeError) as error:  # a CSV that is not a leaderboard (refused, never extended); no Ray
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"rendered {folder / 'LEADERBOARD.md'} and {folder / 'leaderboard.png'}")
@@ -130,7 +137,7 @@ def _run(args: argparse.Namespace, csv_path: Path) -> int:
         "exact_budget": args.exact_budget,
     }
     plan = replace(plan, **{key: value for key, value in overrides.items() if value is not None})
-    report = run(plan, csv_path)
+    report = run(plan, csv_path, on_ray=args.ray, ray_address=args.ray_address)
     repeated = f" ({len(report.repeated)} more were already there)" if report.repeated else ""
     print(f"wrote {len(report.written)} verified rows to {csv_path}{repeated}")
     if report.refused:

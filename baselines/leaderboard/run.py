@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,30 +60,67 @@ class Report:
     refused: list[tuple[str, str, int | None, str]] = field(default_factory=list)
 
 
-def run(plan: Plan, csv_path: Path, progress: bool = True) -> Report:
+Job = tuple[str, str, int | None]  # (task, method, seed), as Plan.jobs() gives them
+
+
+def run(
+    plan: Plan, csv_path: Path, progress: bool = True, on_ray: bool = False, ray_address: str | None = None
+) -> Report:
     """Run every job of ``plan``; each verified row is appended to ``csv_path`` at once, each failure refused loudly.
 
     A row equal to one already on the board (see :func:`records.key`) is not
     written twice. A lower bound the exact solver proved in this run is also
-    recorded beside the CSV (:func:`store.record_proofs`).
+    recorded beside the CSV (:func:`store.record_proofs`). With ``on_ray`` the
+    jobs run as Ray tasks (:mod:`baselines.leaderboard.ray_jobs`, on a local
+    instance, or on the cluster at ``ray_address``); their rows come back here
+    and are verified and appended in the order they finish.
     """
     report = Report()
     jobs = plan.jobs()
-    bar = tqdm(jobs, desc="leaderboard", unit="run", disable=not progress, file=sys.stderr)
-    for task, name, seed in bar:
-        bar.set_postfix_str(f"{task} {name}" + ("" if seed is None else f" seed {seed}"))
+    bar = tqdm(total=len(jobs), desc="leaderboard", unit="run", disable=not progress, file=sys.stderr)
+    if on_ray:
+        from baselines.leaderboard import ray_jobs  # Ray is imported only here
+
+        outcomes = ray_jobs.outcomes(plan, jobs, bar, ray_address)
+    else:
+        outcomes = _local_outcomes(plan, jobs, bar)
+    for (task, name, seed), outcome in outcomes:
         try:
-            row = _attempt(plan, task, name, seed)
-            verify.check(row)
+            if isinstance(outcome, Exception):
+                raise outcome
+            verify.check(outcome)
         except (verify.Rejected, ValueError, RuntimeError) as error:
             report.refused.append((task, name, seed, str(error)))
             tqdm.write(f"REFUSED {task} / {name} / seed {seed}: {error}", file=sys.stderr)
             continue
-        written = append_rows(csv_path, [row])
-        (report.written if written else report.repeated).append(row)
-        if row.bound is not None:
-            record_proofs(csv_path, [verify.proof_of(row, "run", row.wall_time_s)])
+        written = append_rows(csv_path, [outcome])
+        (report.written if written else report.repeated).append(outcome)
+        if outcome.bound is not None:
+            record_proofs(csv_path, [verify.proof_of(outcome, "run", outcome.wall_time_s)])
+    bar.close()
     return report
+
+
+def _local_outcomes(plan: Plan, jobs: list[Job], bar: tqdm) -> Iterator[tuple[Job, Row | Exception]]:
+    """Run the jobs one after another in this process."""
+    for job in jobs:
+        bar.set_postfix_str(job_label(job))
+        yield job, attempt(plan, *job)
+        bar.update()
+
+
+def job_label(job: Job) -> str:
+    """``task method [seed N]``, for progress lines."""
+    task, name, seed = job
+    return f"{task} {name}" + ("" if seed is None else f" seed {seed}")
+
+
+def attempt(plan: Plan, task_name: str, name: str, seed: int | None) -> Row | Exception:
+    """The job's row (not yet verified), or the ``ValueError``/``RuntimeError`` that refused it."""
+    try:
+        return _attempt(plan, task_name, name, seed)
+    except (ValueError, RuntimeError) as error:
+        return error
 
 
 def _attempt(plan: Plan, task_name: str, name: str, seed: int | None) -> Row:

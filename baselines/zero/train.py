@@ -2,6 +2,7 @@
 
     python baselines/alphazero.py [--task LIF|random] [--budget 120] [--seed 0] [--simulations 16] [--games 16]
                                   [--out runs/alphazero-LIF-seed0] [--resume] [--device cpu]
+                                  [--ray [--workers 2] [--ray-address auto|ADDRESS]]
 
 One iteration plays ``--games`` games at once (a search of ``--simulations``
 simulations before every move, every game's leaves scored in one network
@@ -26,6 +27,12 @@ it down but does not shorten it; CPU time before a kill counts); it writes, in
   reverse mode, Markowitz and the optimum (where the leaderboard has it) as
   lines (on random graphs: the mean cost over reverse mode's);
 - ``best_order.json``: the best order and its cost (on a task).
+
+With ``--ray --workers N`` the games are played by N self-play actors on Ray,
+each with its own ``--games`` games, search and copy of the network, and the
+learner here trains on what they send (:mod:`baselines.zero.distributed`);
+the budget is then in wall-clock seconds, since the actors' CPU time is not
+this process's.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from baselines.zero import checkpoint
 from baselines.zero.evaluator import NetworkEvaluator, StateEncoder
 from baselines.zero.graphs import GraphPool
 from baselines.zero.replay import ReplayBuffer
-from baselines.zero.self_play import play
+from baselines.zero.self_play import Episodes, play
 from ccgym import features, kernels
 from ccgym.random_graphs import RandomGraphSpec, random_graph
 
@@ -80,6 +87,7 @@ class Config:
     replay_capacity: int = 20_000
     device: str = "cpu"
     threads: int = 1  # torch's CPU threads: one wastes no CPU time waiting on a busy machine
+    workers: int = 0  # self-play actors on Ray (baselines.zero.distributed); 0: this process plays
 
     def __post_init__(self) -> None:
         if self.task != RANDOM and self.task not in benchmarks_tasks.names():
@@ -91,6 +99,8 @@ class Config:
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.workers < 0:
+            raise ValueError(f"--workers must be at least 1, got {self.workers}")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"--device {self.device}: no CUDA device is available here")
 
@@ -137,15 +147,9 @@ class Run:
 
     def iterate(self) -> dict:
         """Self-play one round, learn from the buffer; returns the iteration's log line."""
-        if self.random:
-            self.game_slots[:] = [self.pool.add(random_graph(self.rng, RANDOM_GRAPHS).packed) for _ in self.game_slots]
-        if self.random or self.searcher is None:
-            batch, plans = self.pool.batch(self.game_slots)
-            evaluator = NetworkEvaluator(self.net, StateEncoder(batch, plans, self.config.device))
-            self.searcher = Searcher(batch, evaluator, self.search_config)
-        normalizers = self.pool.normalizers[self.game_slots]
-        episodes = play(self.searcher.leaves.batch, self.searcher, normalizers, self.rng)
-        self.replay.add(self.game_slots[episodes.games], episodes.keys, episodes.policies, episodes.values)
+        episodes, slots = self.play_round()
+        normalizers = self.pool.normalizers[slots]
+        self.replay.add(slots[episodes.games], episodes.keys, episodes.policies, episodes.values)
         if not self.random:
             for order, mults in zip(episodes.orders, episodes.mults):
                 if self.best_mults is None or mults < self.best_mults:
@@ -162,6 +166,20 @@ class Run:
             "policy_loss": float(np.mean([loss[0] for loss in losses])),
             "value_loss": float(np.mean([loss[1] for loss in losses])),
         }
+
+    def play_round(self) -> tuple[Episodes, np.ndarray]:
+        """One round of self-play (by Ray actors in ray mode): the episodes, and each game's slot in the pool."""
+        if self.random:
+            self.game_slots[:] = [self.pool.add(random_graph(self.rng, RANDOM_GRAPHS).packed) for _ in self.game_slots]
+        if self.random or self.searcher is None:
+            batch, plans = self.pool.batch(self.game_slots)
+            evaluator = NetworkEvaluator(self.net, StateEncoder(batch, plans, self.config.device))
+            self.searcher = Searcher(batch, evaluator, self.search_config)
+        normalizers = self.pool.normalizers[self.game_slots]
+        return play(self.searcher.leaves.batch, self.searcher, normalizers, self.rng), self.game_slots.copy()
+
+    def close(self) -> None:
+        """Release what the run holds besides memory: nothing here, the Ray actors in ray mode."""
 
     def train_for(
         self,
@@ -226,6 +244,7 @@ class Run:
     def load_state_dict(self, state: dict) -> None:
         """Continue from a checkpoint of a run with the same settings (``ValueError`` otherwise)."""
         saved = {key: value for key, value in state["config"].items() if key != "budget"}
+        saved.setdefault("workers", 0)  # checkpoints from before Ray were local runs
         mine = {key: value for key, value in asdict(self.config).items() if key != "budget"}
         if saved != mine:
             changed = sorted(key for key in mine if saved.get(key) != mine[key])
@@ -306,11 +325,28 @@ def _parse(column: str, text: str) -> int | float | None:
     return int(text) if column in INTEGER_COLUMNS else float(text)
 
 
-def train(config: Config, out: Path, resume: bool = False, progress: bool = True) -> Run:
-    """Run (or continue) training until the budget is spent; writes the files of the module docstring."""
+def make_run(config: Config, ray_address: str | None = None) -> Run:
+    """A run in this process, or with ``config.workers`` one whose games Ray actors play (Ray imported only then)."""
+    if config.workers == 0:
+        return Run(config)
+    from baselines.zero.distributed import RayRun
+
+    return RayRun(config, ray_address)
+
+
+def train(
+    config: Config, out: Path, resume: bool = False, progress: bool = True, ray_address: str | None = None
+) -> Run:
+    """Run (or continue) training until the budget is spent; writes the files of the module docstring.
+
+    With ``config.workers`` the run uses Ray: the instance this process has
+    joined, else the cluster at ``ray_address``, else a local one; its budget
+    is then wall-clock time.
+    """
     lock = checkpoint.hold_folder(out)
+    run = None
     try:
-        run = Run(config)
+        run = make_run(config, ray_address)
         state_path, log_path = out / "checkpoint.pt", out / "log.csv"
         if resume:
             if not state_path.exists():
@@ -320,8 +356,8 @@ def train(config: Config, out: Path, resume: bool = False, progress: bool = True
             raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or another --out")
         log = [line for line in _read_log(log_path) if line["iteration"] <= run.iteration]
         _write_log(log_path, log)  # drop lines of an iteration that was killed before its checkpoint
-        bar = tqdm(total=round(config.budget), initial=min(round(run.seconds), round(config.budget)), unit="cpu-s",
-                   desc=f"alphazero {config.task}", disable=not progress)  # fmt: skip
+        bar = tqdm(total=round(config.budget), initial=min(round(run.seconds), round(config.budget)),
+                   unit=_unit(config), desc=f"alphazero {config.task}", disable=not progress)  # fmt: skip
 
         def record(line: dict) -> None:
             checkpoint.save(state_path, run.state_dict())
@@ -330,7 +366,7 @@ def train(config: Config, out: Path, resume: bool = False, progress: bool = True
             bar.update(min(round(run.seconds), round(config.budget)) - bar.n)
             bar.set_postfix(best=run.best_mults, vs_reverse=round(line["mean_vs_reverse"], 3), episodes=run.episodes)
 
-        run.train_for(config.budget, record)
+        run.train_for(config.budget, record, time.perf_counter if config.workers else time.process_time)
         bar.close()
         references = {} if run.random else reference_costs(run.graph, config.task, Path("results"))
         if not run.random:
@@ -340,7 +376,14 @@ def train(config: Config, out: Path, resume: bool = False, progress: bool = True
             plot_curve(log, references, out / "curve.png", f"AlphaZero on {config.task}, seed {config.seed}")
         return run
     finally:
+        if run is not None:
+            run.close()
         lock.release()
+
+
+def _unit(config: Config) -> str:
+    """What the budget counts: this process's CPU seconds, or with Ray workers wall-clock seconds."""
+    return "s" if config.workers else "cpu-s"
 
 
 def _write_log(path: Path, log: list[dict]) -> None:
@@ -366,12 +409,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=defaults.threads, help="torch CPU threads (default: 1)")
     parser.add_argument("--out", type=Path, help="output folder (default: runs/alphazero-TASK-seedSEED)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--ray", action="store_true", help="self-play on Ray actors (pip install -e '.[ray]')")
+    parser.add_argument("--workers", type=int, help="with --ray: self-play actors (default: 2)")
+    parser.add_argument("--ray-address", help="with --ray: 'auto' or a cluster's address (default: a local instance)")
     args = parser.parse_args(argv)
+    if not args.ray and (args.workers is not None or args.ray_address is not None):
+        parser.exit(2, "error: --workers and --ray-address need --ray\n")
+    workers = (2 if args.workers is None else args.workers) if args.ray else 0
+    if args.ray and workers < 1:
+        parser.exit(2, f"error: --workers must be at least 1, got {workers}\n")
     try:
         config = Config(args.task, args.budget, args.seed, args.simulations, args.games,
-                        train_steps=args.train_steps, device=args.device, threads=args.threads)  # fmt: skip
+                        train_steps=args.train_steps, device=args.device, threads=args.threads,
+                        workers=workers)  # fmt: skip
         out = args.out or Path("runs") / f"alphazero-{args.task}-seed{args.seed}"
-        run = train(config, out, resume=args.resume)
+        run = train(config, out, resume=args.resume, ray_address=args.ray_address)
     except (ValueError, RuntimeError, FileExistsError, FileNotFoundError) as error:
         parser.exit(2, f"error: {error}\n")
     if run.random:
@@ -381,5 +433,5 @@ def main(argv: list[str] | None = None) -> int:
     references = reference_costs(run.graph, args.task, Path("results"))
     compared = ", ".join(f"{name} {value}" for name, value in references.items())
     print(f"{args.task}: best order {run.best_mults} mults after {run.episodes} episodes "
-          f"in {run.seconds:.0f} CPU-s ({compared}); files in {out}")  # fmt: skip
+          f"in {run.seconds:.0f} {_unit(config)} ({compared}); files in {out}")  # fmt: skip
     return 0
