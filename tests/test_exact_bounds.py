@@ -15,15 +15,17 @@ from test_exact import random_scalar_graph, with_unit_edges
 from test_unit_edges import example, returns_an_operand, with_unit_copies
 
 import ccgym
-from baselines import heuristics
-from baselines.exact import astar
+from baselines import exact, heuristics
+from baselines.exact import astar, cpsat
 from baselines.exact.bounds import (
     STRUCTURES_PER_EDGE,
     carried_weights,
     closure_weights,
+    pair_floors,
     product_weights,
     reachable_structures,
     root_bound,
+    vertex_bounds,
 )
 from ccgym import kernels
 from ccgym.random_graphs import RandomGraphSpec, random_graph
@@ -38,7 +40,9 @@ class Oracle:
         size = packed.edges.shape[0]
         self.codes: list[list[set[int]]] = [[set() for _ in range(size)] for _ in range(size)]
         self.cheapest = np.full(packed.num_intermediates, np.iinfo(np.int64).max, np.int64)
+        self.pair_cheapest: dict[tuple[int, int, int], int] = {}  # (x, a, y) -> cheapest product seen
         self.to_go: dict[bytes, int] = {}
+        self.states: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         edges, eliminated = packed.initial_state()
         self.optimum = self._visit(edges, eliminated)
 
@@ -47,6 +51,7 @@ class Oracle:
         if key in self.to_go:
             return self.to_go[key]
         packed = self.packed
+        self.states[key] = (edges, eliminated)
         for x, y in zip(*np.nonzero(edges != kernels.NO_EDGE)):
             self.codes[x][y].add(int(edges[x, y]))
         best = 0 if eliminated.all() else np.iinfo(np.int64).max
@@ -56,6 +61,8 @@ class Oracle:
                 for j in np.flatnonzero(edges[v, :] != kernels.NO_EDGE):
                     mults = kernels.product(packed, edges[v, j], edges[i, v], int(j), v, int(i))[1]
                     self.cheapest[a] = min(self.cheapest[a], mults)
+                    pair = (int(i), int(a), int(j))
+                    self.pair_cheapest[pair] = min(self.pair_cheapest.get(pair, mults), mults)
             child, done = edges.copy(), eliminated.copy()
             mults, _ = kernels.eliminate(packed, child, v)
             done[a] = True
@@ -85,6 +92,11 @@ def assert_bound_holds(graph: ccgym.Graph, capacity: int = STRUCTURES_PER_EDGE) 
     formed = oracle.cheapest != np.iinfo(np.int64).max
     assert (weights[formed] <= oracle.cheapest[formed]).all(), (weights, oracle.cheapest)
     assert root_bound(graph) <= oracle.optimum
+    if capacity == STRUCTURES_PER_EDGE:
+        floors = pair_floors(packed)
+        for pair, cheapest in oracle.pair_cheapest.items():
+            assert 0 <= floors[pair] <= cheapest, (pair, floors[pair], cheapest)
+            assert floors[pair] >= weights[pair[1]]
     return oracle
 
 
@@ -139,3 +151,45 @@ def test_astar_with_the_closure_bound_finds_the_oracle_optimum(seed):
     oracle = Oracle(graph)
     solution = astar.solve(graph, heuristics.reverse(graph), seconds=30)
     assert solution.proven and solution.mults == oracle.optimum
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_cpsat_relaxation_with_pair_floors_stays_below_the_oracle_optimum(seed):
+    graph = tensor_graph(seed, max_intermediates=8)
+    oracle = Oracle(graph)
+    solution = cpsat.solve(graph, heuristics.reverse(graph), seconds=10, workers=2)
+    assert solution.lower_bound <= oracle.optimum <= solution.mults == ccgym.cost(graph, solution.order).mults
+
+
+def state_bound(packed, edges: np.ndarray, eliminated: np.ndarray) -> int:
+    """A*'s estimate on a tensor graph: the static weights raised by the structures reachable from this state."""
+    weights = np.maximum(product_weights(packed), closure_weights(packed, STRUCTURES_PER_EDGE, edges, eliminated))
+    return int(vertex_bounds(packed, edges, eliminated, weights).sum())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_state_closure_estimate_is_admissible_and_consistent_in_every_state(seed):
+    graph = tensor_graph(seed)
+    packed = graph.packed
+    oracle = Oracle(graph)
+    for key, (edges, eliminated) in oracle.states.items():
+        estimate = state_bound(packed, edges, eliminated)
+        assert estimate <= oracle.to_go[key]
+        for a in np.flatnonzero(~eliminated):
+            child, done = edges.copy(), eliminated.copy()
+            mults, _ = kernels.eliminate(packed, child, packed.num_inputs + int(a))
+            done[a] = True
+            assert estimate <= mults + state_bound(packed, child, done)
+
+
+def test_a_running_solve_reports_its_bound_and_best_order_as_they_improve():
+    graph = tensor_graph(7, max_intermediates=9)
+    lines = []
+    solution = exact.solve(graph, seconds=20, progress=exact.ProgressPrinter("t", write=lines.append))
+    bounds = [int(line.split("bound ")[1].split()[0]) for line in lines]
+    best = [int(line.split("best ")[1].split()[0]) for line in lines]
+    assert lines and bounds == sorted(bounds) and best == sorted(best, reverse=True)
+    assert (bounds[-1], best[-1]) == (solution.lower_bound, solution.mults)
+    assert "order " + " ".join(map(str, solution.order)) in [line[line.index("order ") :] for line in lines if "order " in line]

@@ -36,20 +36,21 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable
 
 import numpy as np
 from numba import njit, types
 from numba.typed import Dict, List
 
 import ccgym
-from baselines.exact.bounds import classic_rule, product_weights, root_bound, vertex_bounds
+from baselines.exact.bounds import STRUCTURES_PER_EDGE, classic_rule, closure_weights, product_weights, root_bound, vertex_bounds
+from baselines.exact.progress import Progress
 from baselines.exact.solution import Solution
 from baselines.order_free import check_order_free
 from ccgym import kernels
 
 MAX_INTERMEDIATES = 62
-_CHUNK = 2000  # node expansions between time checks
+_CHUNK = 2000  # node expansions between time checks ...
+_CLOSURE_CHUNK = 20  # ... when every expansion recomputes the reachable structures
 
 
 @njit(cache=True)
@@ -103,6 +104,7 @@ def _search(
     graph,
     chain_rule,
     weights,
+    state_closure,
     heap,
     g_best,
     parent,
@@ -133,7 +135,11 @@ def _search(
             continue
         key[0] = mask
         kernels.state_from_key(graph, key, edges, eliminated, touched)
-        bounds = vertex_bounds(graph, edges, eliminated, weights)
+        if state_closure:
+            here = np.maximum(weights, closure_weights(graph, STRUCTURES_PER_EDGE, edges, eliminated))
+        else:
+            here = weights
+        bounds = vertex_bounds(graph, edges, eliminated, here)
         h = bounds.sum()
         if g + h > f:  # pushed with its parent's estimate: queue it again at its own bound
             heapq.heappush(heap, (g + h, neg_g, mask))
@@ -165,13 +171,13 @@ def solve(
     incumbent: list[int],
     seconds: float = 60.0,
     max_nodes: int = 3_000_000,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Solution:
     """A* from the empty set, pruned by ``incumbent`` (any valid order, e.g. the best heuristic's).
 
     Stops at ``seconds`` or ``max_nodes`` stored nodes and then returns the best
-    order found with a proven lower bound. ``progress(lower_bound, upper)`` is
-    called between chunks of expansions.
+    order found with a proven lower bound. ``progress(lower_bound, upper, order)``
+    is called between chunks of expansions.
     """
     packed = graph.packed
     n = packed.num_intermediates
@@ -180,6 +186,7 @@ def solve(
     check_order_free(graph)
     start = time.perf_counter()
     chain_rule = classic_rule(packed)
+    state_closure = not bool((packed.ndims == 0).all())  # scalar products cost 1 (0 at unit edges): nothing to gain
     best_order = np.asarray(ccgym.check_order(graph, incumbent), np.int64).copy()
     upper = ccgym.cost(graph, incumbent).mults
     weights = product_weights(packed)
@@ -194,17 +201,18 @@ def solve(
             packed,
             chain_rule,
             weights,
+            state_closure,
             heap,
             g_best,
             parent,
             closed,
             upper,
             best_order,
-            _CHUNK,
+            _CLOSURE_CHUNK if state_closure else _CHUNK,
             max_nodes,
         )
         if progress is not None:
-            progress(_lower_bound(heap, upper, finished), upper)
+            progress(_lower_bound(heap, upper, finished), int(upper), [int(a) for a in best_order])
     order = [int(a) for a in best_order]
     mults = ccgym.cost(graph, order).mults
     return Solution(order, mults, _lower_bound(heap, upper, finished), time.perf_counter() - start, "A*")

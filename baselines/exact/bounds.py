@@ -223,41 +223,47 @@ def _add_code(sets, counts, x: int, y: int, code: int) -> bool:
 
 
 @njit(cache=True)
-def reachable_structures(graph: kernels.PackedGraph, capacity: int):
+def reachable_structures(graph: kernels.PackedGraph, capacity: int, edges=None, eliminated=None):
     """``(sets, counts, overflowed, cheapest, tainted)``: every edge code any elimination order can reach.
 
-    ``sets[x, y, :counts[x, y]]`` is ``S(x, y)``: the original edge's code, every
-    ``product(s2, s1)`` for an intermediate ``v`` between them with ``s1`` in
-    ``S(x, v)`` and ``s2`` in ``S(v, y)``, closed under :func:`kernels.join` in
-    both argument orders. Vertices are numbered topologically, so ``S(x, y)``
-    depends only on pairs of a shorter span and one pass by span computes the
-    closure. ``overflowed[x, y]`` says ``S(x, y)`` was incomplete (full, or
-    built from an incomplete set). ``cheapest[a]`` is the fewest multiplications
-    of any product through intermediate ``a`` formed from those sets;
-    ``tainted[a]`` says it was formed from an incomplete set and is no floor.
+    From the state ``(edges, eliminated)`` (the initial one by default):
+    ``sets[x, y, :counts[x, y]]`` is ``S(x, y)``: the state's edge ``x -> y``,
+    every ``product(s2, s1)`` for an intermediate ``v`` left between them with
+    ``s1`` in ``S(x, v)`` and ``s2`` in ``S(v, y)``, closed under
+    :func:`kernels.join` in both argument orders. Vertices are numbered
+    topologically, so ``S(x, y)`` depends only on pairs of a shorter span and one
+    pass by span computes the closure. ``overflowed[x, y]`` says ``S(x, y)`` was
+    incomplete (full, or built from an incomplete set). ``cheapest[a]`` is the
+    fewest multiplications of any product through intermediate ``a`` formed from
+    those sets; ``tainted[a]`` says it was formed from an incomplete set and is
+    no floor.
     """
-    edges = graph.edges
+    if edges is None:
+        edges = graph.edges
     size = edges.shape[0]
     num_inputs = graph.num_inputs
     first_output = num_inputs + graph.num_intermediates
+    alive = np.ones(size, np.bool_)
+    if eliminated is not None:
+        alive[num_inputs:first_output] = ~eliminated
+    vertices = np.flatnonzero(alive)
     sets = np.full((size, size, capacity), kernels.NO_EDGE, np.int64)
     counts = np.zeros((size, size), np.int64)
     overflowed = np.zeros((size, size), np.bool_)
     cheapest = np.full(graph.num_intermediates, np.iinfo(np.int64).max, np.int64)
     tainted = np.zeros(graph.num_intermediates, np.bool_)
-    for span in range(1, size):
-        for x in range(min(size - span, first_output)):
-            y = x + span
-            if y < num_inputs:
+    for span in range(1, vertices.shape[0]):
+        for p in range(vertices.shape[0] - span):
+            x = vertices[p]
+            y = vertices[p + span]
+            if x >= first_output or y < num_inputs:
                 continue
             complete = True
             if edges[x, y] != kernels.NO_EDGE:
                 complete &= _add_code(sets, counts, x, y, edges[x, y])
-            for v in range(max(x + 1, num_inputs), min(y, first_output)):
-                if counts[x, v] == 0 or counts[v, y] == 0:
-                    if overflowed[x, v] or overflowed[v, y]:
-                        complete = False
-                        tainted[v - num_inputs] = True
+            for q in range(p + 1, p + span):
+                v = vertices[q]
+                if v < num_inputs or v >= first_output:
                     continue
                 if overflowed[x, v] or overflowed[v, y]:
                     complete = False
@@ -278,9 +284,12 @@ def reachable_structures(graph: kernels.PackedGraph, capacity: int):
 
 
 @njit(cache=True)
-def closure_weights(graph: kernels.PackedGraph, capacity: int = STRUCTURES_PER_EDGE):
-    """The floor on one product through each intermediate from the reachable structures (0 where unknown)."""
-    cheapest, tainted = reachable_structures(graph, capacity)[3:]
+def closure_weights(graph: kernels.PackedGraph, capacity: int = STRUCTURES_PER_EDGE, edges=None, eliminated=None):
+    """The floor on one product through each intermediate from the structures reachable from a state.
+
+    The initial state by default; 0 where the floor is unknown (a set overflowed) or no product can form.
+    """
+    cheapest, tainted = reachable_structures(graph, capacity, edges, eliminated)[3:]
     weights = np.zeros(graph.num_intermediates, np.int64)
     for a in range(graph.num_intermediates):
         if not tainted[a] and cheapest[a] != np.iinfo(np.int64).max:
@@ -291,3 +300,35 @@ def closure_weights(graph: kernels.PackedGraph, capacity: int = STRUCTURES_PER_E
 def product_weights(graph: kernels.PackedGraph):
     """``weight(v)`` of every intermediate: the larger of the two floors on one product through it."""
     return np.maximum(carried_weights(graph), closure_weights(graph))
+
+
+@njit(cache=True)
+def pair_floors(graph: kernels.PackedGraph, capacity: int = STRUCTURES_PER_EDGE):
+    """``floors[x, a, y]``: the fewest multiplications of a product ``J[y,v] . J[v,x]`` through intermediate ``a``.
+
+    The cheapest product of a code in ``S(x, v)`` with one in ``S(v, y)`` from
+    the initial state (see :func:`reachable_structures`), never below the
+    always-carried floor of ``v``; where either set is incomplete, only that
+    floor. -1 where no such product can form.
+    """
+    sets, counts, overflowed, _, _ = reachable_structures(graph, capacity)
+    carried = carried_weights(graph)
+    size = graph.edges.shape[0]
+    floors = np.full((size, graph.num_intermediates, size), -1, np.int64)
+    for a in range(graph.num_intermediates):
+        v = graph.num_inputs + a
+        for x in range(v):
+            if counts[x, v] == 0:
+                continue
+            for y in range(v + 1, size):
+                if counts[v, y] == 0:
+                    continue
+                if overflowed[x, v] or overflowed[v, y]:
+                    floors[x, a, y] = carried[a]
+                    continue
+                least = np.iinfo(np.int64).max
+                for s in range(counts[x, v]):
+                    for t in range(counts[v, y]):
+                        least = min(least, kernels.product(graph, sets[v, y, t], sets[x, v, s], y, v, x)[1])
+                floors[x, a, y] = max(least, carried[a])
+    return floors
