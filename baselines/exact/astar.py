@@ -14,6 +14,12 @@ is optimal. At a time or node limit, the smallest ``g + h`` left open (or the
 incumbent, if smaller) is a proven lower bound: the optimal path always has an
 open node whose ``g + h`` does not exceed the optimum.
 
+On a tensor graph the weights of the bound are recomputed in every state
+expanded, from the structures reachable from that state
+(:func:`baselines.exact.bounds.closure_weights`): a child's reachable sets are
+subsets of its parent's, so its floors only rise and the bound stays
+consistent (docs/exact-bounds.md).
+
 Reductions, each keeping an optimal order reachable:
 
 - *upper-bound pruning*: a child whose ``g + h`` reaches the incumbent's cost is

@@ -34,6 +34,10 @@ exactly, and the order's true cost is at least the weighted count. Its proven
 bound is then a lower bound on the optimum, and its order is only a candidate,
 re-costed by the kernels. A scalar graph with unit edges (free products) is
 treated the same way: the vertices of unit edges get weight 0, the rest 1.
+On such graphs each pair ``(x, y)`` of a vertex's possible predecessor and
+successor also gets its own floor (:func:`baselines.exact.bounds.pair_floors`):
+a literal ``both[v, x, y]``, forced true when both are ends of ``v`` as it
+goes, adds what that pair's cheapest product costs beyond ``weight(v)``.
 
 Why CP-SAT rather than a MILP (HiGHS, SCIP): the model is a permutation with
 reified precedences and Boolean implications, which a MILP can only state with
