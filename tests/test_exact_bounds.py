@@ -149,8 +149,9 @@ def test_closure_bound_is_stronger_than_carried_axes_somewhere():
 def test_astar_with_the_closure_bound_finds_the_oracle_optimum(seed):
     graph = tensor_graph(seed, max_intermediates=9)
     oracle = Oracle(graph)
-    solution = astar.solve(graph, heuristics.reverse(graph), seconds=30)
-    assert solution.proven and solution.mults == oracle.optimum
+    for state_floors in (False, True):
+        solution = astar.solve(graph, heuristics.reverse(graph), seconds=30, state_floors=state_floors)
+        assert solution.proven and solution.mults == oracle.optimum
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,7 @@ is optimal. At a time or node limit, the smallest ``g + h`` left open (or the
 incumbent, if smaller) is a proven lower bound: the optimal path always has an
 open node whose ``g + h`` does not exceed the optimum.
 
-On a tensor graph the weights of the bound are recomputed in every state
+With ``state_floors`` the weights of the bound on a tensor graph are recomputed in every state
 expanded, from the structures reachable from that state
 (:func:`baselines.exact.bounds.closure_weights`): a child's reachable sets are
 subsets of its parent's, so its floors only rise and the bound stays
@@ -48,7 +48,14 @@ from numba import njit, types
 from numba.typed import Dict, List
 
 import ccgym
-from baselines.exact.bounds import STRUCTURES_PER_EDGE, classic_rule, closure_weights, product_weights, root_bound, vertex_bounds
+from baselines.exact.bounds import (
+    STRUCTURES_PER_EDGE,
+    classic_rule,
+    closure_weights,
+    product_weights,
+    root_bound,
+    vertex_bounds,
+)
 from baselines.exact.progress import Progress
 from baselines.exact.solution import Solution
 from baselines.order_free import check_order_free
@@ -178,12 +185,17 @@ def solve(
     seconds: float = 60.0,
     max_nodes: int = 3_000_000,
     progress: Progress | None = None,
+    state_floors: bool = False,
 ) -> Solution:
     """A* from the empty set, pruned by ``incumbent`` (any valid order, e.g. the best heuristic's).
 
     Stops at ``seconds`` or ``max_nodes`` stored nodes and then returns the best
     order found with a proven lower bound. ``progress(lower_bound, upper, order)``
-    is called between chunks of expansions.
+    is called between chunks of expansions. ``state_floors`` recomputes the
+    reachable-structure floors in every state of a tensor graph: a stronger
+    bound, but each expansion then costs milliseconds (MLP, closed in seconds
+    with the fixed floors, is not closed in 150 s with them), so it is off by
+    default.
     """
     packed = graph.packed
     n = packed.num_intermediates
@@ -192,7 +204,7 @@ def solve(
     check_order_free(graph)
     start = time.perf_counter()
     chain_rule = classic_rule(packed)
-    state_closure = not bool((packed.ndims == 0).all())  # scalar products cost 1 (0 at unit edges): nothing to gain
+    state_closure = state_floors and not bool((packed.ndims == 0).all())  # scalar products cost 1 (0 at unit edges)
     best_order = np.asarray(ccgym.check_order(graph, incumbent), np.int64).copy()
     upper = ccgym.cost(graph, incumbent).mults
     weights = product_weights(packed)
