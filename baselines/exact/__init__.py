@@ -4,7 +4,9 @@
 
 - at most ``ASTAR_INTERMEDIATES`` intermediates, or a tensor graph of at most
   62: A* over sets of eliminated vertices (:mod:`baselines.exact.astar`); a
-  scalar graph it does not close in half the time goes on to CP-SAT;
+  graph it does not close in half the time goes on to CP-SAT (the exact model
+  on a scalar graph, the relaxation on a tensor graph), and the larger bound
+  of the two counts;
 - a larger scalar graph: the CP-SAT model (:mod:`baselines.exact.cpsat`);
 - a larger tensor graph: the CP-SAT relaxation, which gives a proven lower
   bound only.
@@ -21,6 +23,7 @@ import time
 import ccgym
 from baselines.budget import Budget, check_seconds
 from baselines.exact import astar, cpsat
+from baselines.exact.progress import Progress, ProgressPrinter
 from baselines.exact.solution import Solution
 from baselines.search import annealing
 
@@ -29,13 +32,15 @@ INCUMBENT_SHARE = 0.1  # of the time limit, spent by annealing on a starting ord
 INCUMBENT_SECONDS_PER_VERTEX = 0.1  # ... but no more than this per intermediate
 ASTAR_SHARE = 0.5  # of the rest, for A* on a small scalar graph before CP-SAT takes over
 
-__all__ = ["Solution", "solve"]
+__all__ = ["Progress", "ProgressPrinter", "Solution", "solve"]
 
 
-def solve(graph: ccgym.Graph, seconds: float = 60.0, seed: int = 0) -> Solution:
+def solve(graph: ccgym.Graph, seconds: float = 60.0, seed: int = 0, progress: Progress | None = None) -> Solution:
     """The optimum of ``graph`` if it can be proven within ``seconds``, else the best order and a lower bound.
 
-    ``ValueError`` unless ``seconds`` is finite and positive.
+    ``progress`` (e.g. a :class:`ProgressPrinter`) hears of every rise of the
+    bound and every cheaper order. ``ValueError`` unless ``seconds`` is finite
+    and positive.
     """
     seconds = check_seconds(seconds)
     start = time.perf_counter()
@@ -46,13 +51,12 @@ def solve(graph: ccgym.Graph, seconds: float = 60.0, seed: int = 0) -> Solution:
     incumbent = annealing(graph, Budget(seconds=max(incumbent_seconds, 1e-3)), seed)
     left = seconds - (time.perf_counter() - start)
     if n <= ASTAR_INTERMEDIATES or (not scalar and n <= astar.MAX_INTERMEDIATES):
-        solution = astar.solve(graph, incumbent, seconds=left * (ASTAR_SHARE if scalar else 1.0))
+        solution = astar.solve(graph, incumbent, seconds=left * ASTAR_SHARE, progress=progress)
     else:
-        solution = cpsat.solve(graph, incumbent, seconds=left, seed=seed)
-    if scalar and not solution.proven and solution.method == "A*":
-        solution = _tighter(
-            solution, cpsat.solve(graph, solution.order, seconds=seconds - (time.perf_counter() - start), seed=seed)
-        )
+        solution = cpsat.solve(graph, incumbent, seconds=left, seed=seed, progress=progress)
+    if not solution.proven and solution.method == "A*":
+        rest = seconds - (time.perf_counter() - start)
+        solution = _tighter(solution, cpsat.solve(graph, solution.order, seconds=rest, seed=seed, progress=progress))
     return Solution(solution.order, solution.mults, solution.lower_bound, time.perf_counter() - start, solution.method)
 
 

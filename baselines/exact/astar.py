@@ -14,6 +14,12 @@ is optimal. At a time or node limit, the smallest ``g + h`` left open (or the
 incumbent, if smaller) is a proven lower bound: the optimal path always has an
 open node whose ``g + h`` does not exceed the optimum.
 
+With ``state_floors`` the weights of the bound on a tensor graph are recomputed in every state
+expanded, from the structures reachable from that state
+(:func:`baselines.exact.bounds.closure_weights`): a child's reachable sets are
+subsets of its parent's, so its floors only rise and the bound stays
+consistent (docs/exact-bounds.md).
+
 Reductions, each keeping an optimal order reachable:
 
 - *upper-bound pruning*: a child whose ``g + h`` reaches the incumbent's cost is
@@ -36,20 +42,28 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable
 
 import numpy as np
 from numba import njit, types
 from numba.typed import Dict, List
 
 import ccgym
-from baselines.exact.bounds import classic_rule, product_weights, root_bound, vertex_bounds
+from baselines.exact.bounds import (
+    STRUCTURES_PER_EDGE,
+    classic_rule,
+    closure_weights,
+    product_weights,
+    root_bound,
+    vertex_bounds,
+)
+from baselines.exact.progress import Progress
 from baselines.exact.solution import Solution
 from baselines.order_free import check_order_free
 from ccgym import kernels
 
 MAX_INTERMEDIATES = 62
-_CHUNK = 2000  # node expansions between time checks
+_CHUNK = 2000  # node expansions between time checks ...
+_CLOSURE_CHUNK = 20  # ... when every expansion recomputes the reachable structures
 
 
 @njit(cache=True)
@@ -103,6 +117,7 @@ def _search(
     graph,
     chain_rule,
     weights,
+    state_closure,
     heap,
     g_best,
     parent,
@@ -133,7 +148,11 @@ def _search(
             continue
         key[0] = mask
         kernels.state_from_key(graph, key, edges, eliminated, touched)
-        bounds = vertex_bounds(graph, edges, eliminated, weights)
+        if state_closure:
+            here = np.maximum(weights, closure_weights(graph, STRUCTURES_PER_EDGE, edges, eliminated))
+        else:
+            here = weights
+        bounds = vertex_bounds(graph, edges, eliminated, here)
         h = bounds.sum()
         if g + h > f:  # pushed with its parent's estimate: queue it again at its own bound
             heapq.heappush(heap, (g + h, neg_g, mask))
@@ -165,13 +184,18 @@ def solve(
     incumbent: list[int],
     seconds: float = 60.0,
     max_nodes: int = 3_000_000,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    state_floors: bool = False,
 ) -> Solution:
     """A* from the empty set, pruned by ``incumbent`` (any valid order, e.g. the best heuristic's).
 
     Stops at ``seconds`` or ``max_nodes`` stored nodes and then returns the best
-    order found with a proven lower bound. ``progress(lower_bound, upper)`` is
-    called between chunks of expansions.
+    order found with a proven lower bound. ``progress(lower_bound, upper, order)``
+    is called between chunks of expansions. ``state_floors`` recomputes the
+    reachable-structure floors in every state of a tensor graph: a stronger
+    bound, but each expansion then costs milliseconds (MLP, closed in seconds
+    with the fixed floors, is not closed in 150 s with them), so it is off by
+    default.
     """
     packed = graph.packed
     n = packed.num_intermediates
@@ -180,6 +204,7 @@ def solve(
     check_order_free(graph)
     start = time.perf_counter()
     chain_rule = classic_rule(packed)
+    state_closure = state_floors and not bool((packed.ndims == 0).all())  # scalar products cost 1 (0 at unit edges)
     best_order = np.asarray(ccgym.check_order(graph, incumbent), np.int64).copy()
     upper = ccgym.cost(graph, incumbent).mults
     weights = product_weights(packed)
@@ -194,17 +219,18 @@ def solve(
             packed,
             chain_rule,
             weights,
+            state_closure,
             heap,
             g_best,
             parent,
             closed,
             upper,
             best_order,
-            _CHUNK,
+            _CLOSURE_CHUNK if state_closure else _CHUNK,
             max_nodes,
         )
         if progress is not None:
-            progress(_lower_bound(heap, upper, finished), upper)
+            progress(_lower_bound(heap, upper, finished), int(upper), [int(a) for a in best_order])
     order = [int(a) for a in best_order]
     mults = ccgym.cost(graph, order).mults
     return Solution(order, mults, _lower_bound(heap, upper, finished), time.perf_counter() - start, "A*")

@@ -27,9 +27,19 @@ first edge out of ``v``) is an original unit edge: ``weight(v)`` is 0 when
 free. Where no edge is unit and every vertex is scalar, eliminating ``v`` costs
 exactly ``|pred(v)| * |succ(v)|`` (:func:`classic_rule`).
 
+A second, usually stronger, floor on a product through ``v`` comes from the
+*reachable structures* (:func:`reachable_structures`): a set ``S(x, y)`` of
+codes for every pair of vertices that holds the code of the edge ``x -> y`` in
+every state any order can reach. The cheapest product ``product(s2, s1)`` over
+``s1`` in ``S(x, v)`` and ``s2`` in ``S(v, y)`` (all ``x``, ``y``) is then a
+floor on every product through ``v`` (:func:`closure_weights`). No
+monotonicity of costs is assumed; docs/exact-bounds.md has the argument.
+``weight(v)`` is the larger of the two floors.
+
 The sum of ``cut_in(v) * cut_out(v) * weight(v)`` over the intermediates left
 is a lower bound on the cost to go. It is consistent: one step costs at least
-the term it removes, and the other terms do not shrink.
+the term it removes, and the other terms do not shrink (the weights are the
+same in every state).
 """
 
 from __future__ import annotations
@@ -160,8 +170,8 @@ def _has_unit_edge(edges, v: int) -> bool:
 
 
 @njit(cache=True)
-def product_weights(graph: kernels.PackedGraph):
-    """``weight(v)`` of every intermediate, from the original graph's edges."""
+def carried_weights(graph: kernels.PackedGraph):
+    """The floor from always-carried axes (0 at unit edges), from the original graph's edges."""
     weights = np.ones(graph.num_intermediates, np.int64)
     for a in range(graph.num_intermediates):
         v = graph.num_inputs + a
@@ -194,3 +204,131 @@ def root_bound(graph) -> int:
     packed = graph.packed
     edges, eliminated = packed.initial_state()
     return int(vertex_bounds(packed, edges, eliminated, product_weights(packed)).sum())
+
+
+STRUCTURES_PER_EDGE = 48  # capacity of one set S(x, y); a fuller set is marked overflowed
+
+
+@njit(cache=True)
+def _add_code(sets, counts, x: int, y: int, code: int) -> bool:
+    """Add ``code`` to ``S(x, y)`` unless present; False when the set is full (the code is then lost)."""
+    for c in range(counts[x, y]):
+        if sets[x, y, c] == code:
+            return True
+    if counts[x, y] == sets.shape[2]:
+        return False
+    sets[x, y, counts[x, y]] = code
+    counts[x, y] += 1
+    return True
+
+
+@njit(cache=True)
+def reachable_structures(graph: kernels.PackedGraph, capacity: int, edges=None, eliminated=None):
+    """``(sets, counts, overflowed, cheapest, tainted)``: every edge code any elimination order can reach.
+
+    From the state ``(edges, eliminated)`` (the initial one by default):
+    ``sets[x, y, :counts[x, y]]`` is ``S(x, y)``: the state's edge ``x -> y``,
+    every ``product(s2, s1)`` for an intermediate ``v`` left between them with
+    ``s1`` in ``S(x, v)`` and ``s2`` in ``S(v, y)``, closed under
+    :func:`kernels.join` in both argument orders. Vertices are numbered
+    topologically, so ``S(x, y)`` depends only on pairs of a shorter span and one
+    pass by span computes the closure. ``overflowed[x, y]`` says ``S(x, y)`` was
+    incomplete (full, or built from an incomplete set). ``cheapest[a]`` is the
+    fewest multiplications of any product through intermediate ``a`` formed from
+    those sets; ``tainted[a]`` says it was formed from an incomplete set and is
+    no floor.
+    """
+    if edges is None:
+        edges = graph.edges
+    size = edges.shape[0]
+    num_inputs = graph.num_inputs
+    first_output = num_inputs + graph.num_intermediates
+    alive = np.ones(size, np.bool_)
+    if eliminated is not None:
+        alive[num_inputs:first_output] = ~eliminated
+    vertices = np.flatnonzero(alive)
+    sets = np.full((size, size, capacity), kernels.NO_EDGE, np.int64)
+    counts = np.zeros((size, size), np.int64)
+    overflowed = np.zeros((size, size), np.bool_)
+    cheapest = np.full(graph.num_intermediates, np.iinfo(np.int64).max, np.int64)
+    tainted = np.zeros(graph.num_intermediates, np.bool_)
+    for span in range(1, vertices.shape[0]):
+        for p in range(vertices.shape[0] - span):
+            x = vertices[p]
+            y = vertices[p + span]
+            if x >= first_output or y < num_inputs:
+                continue
+            complete = True
+            if edges[x, y] != kernels.NO_EDGE:
+                complete &= _add_code(sets, counts, x, y, edges[x, y])
+            for q in range(p + 1, p + span):
+                v = vertices[q]
+                if v < num_inputs or v >= first_output:
+                    continue
+                if overflowed[x, v] or overflowed[v, y]:
+                    complete = False
+                    tainted[v - num_inputs] = True
+                for s in range(counts[x, v]):
+                    for t in range(counts[v, y]):
+                        code, mults = kernels.product(graph, sets[v, y, t], sets[x, v, s], y, v, x)
+                        cheapest[v - num_inputs] = min(cheapest[v - num_inputs], mults)
+                        complete &= _add_code(sets, counts, x, y, code)
+            i = 0
+            while i < counts[x, y]:
+                for k in range(i + 1):
+                    complete &= _add_code(sets, counts, x, y, kernels.join(graph, sets[x, y, i], sets[x, y, k], y, x))
+                    complete &= _add_code(sets, counts, x, y, kernels.join(graph, sets[x, y, k], sets[x, y, i], y, x))
+                i += 1
+            overflowed[x, y] = not complete
+    return sets, counts, overflowed, cheapest, tainted
+
+
+@njit(cache=True)
+def closure_weights(graph: kernels.PackedGraph, capacity: int = STRUCTURES_PER_EDGE, edges=None, eliminated=None):
+    """The floor on one product through each intermediate from the structures reachable from a state.
+
+    The initial state by default; 0 where the floor is unknown (a set overflowed) or no product can form.
+    """
+    cheapest, tainted = reachable_structures(graph, capacity, edges, eliminated)[3:]
+    weights = np.zeros(graph.num_intermediates, np.int64)
+    for a in range(graph.num_intermediates):
+        if not tainted[a] and cheapest[a] != np.iinfo(np.int64).max:
+            weights[a] = cheapest[a]
+    return weights
+
+
+def product_weights(graph: kernels.PackedGraph):
+    """``weight(v)`` of every intermediate: the larger of the two floors on one product through it."""
+    return np.maximum(carried_weights(graph), closure_weights(graph))
+
+
+@njit(cache=True)
+def pair_floors(graph: kernels.PackedGraph, capacity: int = STRUCTURES_PER_EDGE):
+    """``floors[x, a, y]``: the fewest multiplications of a product ``J[y,v] . J[v,x]`` through intermediate ``a``.
+
+    The cheapest product of a code in ``S(x, v)`` with one in ``S(v, y)`` from
+    the initial state (see :func:`reachable_structures`), never below the
+    always-carried floor of ``v``; where either set is incomplete, only that
+    floor. -1 where no such product can form.
+    """
+    sets, counts, overflowed, _, _ = reachable_structures(graph, capacity)
+    carried = carried_weights(graph)
+    size = graph.edges.shape[0]
+    floors = np.full((size, graph.num_intermediates, size), -1, np.int64)
+    for a in range(graph.num_intermediates):
+        v = graph.num_inputs + a
+        for x in range(v):
+            if counts[x, v] == 0:
+                continue
+            for y in range(v + 1, size):
+                if counts[v, y] == 0:
+                    continue
+                if overflowed[x, v] or overflowed[v, y]:
+                    floors[x, a, y] = carried[a]
+                    continue
+                least = np.iinfo(np.int64).max
+                for s in range(counts[x, v]):
+                    for t in range(counts[v, y]):
+                        least = min(least, kernels.product(graph, sets[v, y, t], sets[x, v, s], y, v, x)[1])
+                floors[x, a, y] = max(least, carried[a])
+    return floors

@@ -34,6 +34,10 @@ exactly, and the order's true cost is at least the weighted count. Its proven
 bound is then a lower bound on the optimum, and its order is only a candidate,
 re-costed by the kernels. A scalar graph with unit edges (free products) is
 treated the same way: the vertices of unit edges get weight 0, the rest 1.
+On such graphs each pair ``(x, y)`` of a vertex's possible predecessor and
+successor also gets its own floor (:func:`baselines.exact.bounds.pair_floors`):
+a literal ``both[v, x, y]``, forced true when both are ends of ``v`` as it
+goes, adds what that pair's cheapest product costs beyond ``weight(v)``.
 
 Why CP-SAT rather than a MILP (HiGHS, SCIP): the model is a permutation with
 reified precedences and Boolean implications, which a MILP can only state with
@@ -52,7 +56,8 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 import ccgym
-from baselines.exact.bounds import classic_rule, product_weights, root_bound, vertex_cuts
+from baselines.exact.bounds import classic_rule, pair_floors, product_weights, root_bound, vertex_cuts
+from baselines.exact.progress import Progress
 from baselines.exact.solution import Solution
 from ccgym import kernels
 
@@ -77,6 +82,7 @@ class _Model:
         self.reach_in: dict[int, dict[int, cp_model.IntVar]] = {}
         self.reach_out: dict[int, dict[int, cp_model.IntVar]] = {}
         self.counts: dict[int, tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar]] = {}
+        self.both: dict[tuple[int, int, int], tuple] = {}
         for a in range(self.n):
             v = self.first + a
             self.reach_in[v], self.pred[v] = self._side(v, upward=True)
@@ -91,7 +97,32 @@ class _Model:
             self.model.add_multiplication_equality(products, [n_pred, n_succ])
             self.model.add(products >= cut_out[a] * n_pred + cut_in[a] * n_succ - cut_in[a] * cut_out[a])
             self.counts[v] = (n_pred, n_succ, products)
-        self.model.minimize(sum(int(weights[v - self.first]) * p for v, (_, _, p) in self.counts.items()))
+        objective = [int(weights[v - self.first]) * p for v, (_, _, p) in self.counts.items()]
+        if not classic_rule(packed):
+            objective += self._pair_extras(packed, weights)
+        self.model.minimize(sum(objective))
+
+    def _pair_extras(self, packed, weights) -> list:
+        """What each product costs beyond its vertex's weight, from the floors of its own pair of endpoints.
+
+        ``both[v, x, y]`` is forced true when ``x`` is a predecessor and ``y`` a
+        successor of ``v`` as it is eliminated; the product ``J[y,v] . J[v,x]``
+        then costs at least ``floors[x, v, y]``, the weight plus the extra.
+        """
+        floors = pair_floors(packed)
+        terms = []
+        for v in self.counts:
+            a = v - self.first
+            for x, is_pred in self.pred[v].items():
+                for y, is_succ in self.succ[v].items():
+                    extra = int(floors[x, a, y]) - int(weights[a])
+                    if extra <= 0:
+                        continue
+                    both = self.model.new_bool_var(f"both{v}_{x}_{y}")
+                    self.model.add_bool_or([both, ~is_pred, ~is_succ])
+                    self.both[(v, x, y)] = (both, is_pred, is_succ)
+                    terms.append(extra * both)
+        return terms
 
     def is_intermediate(self, u: int) -> bool:
         return self.first <= u < self.first + self.n
@@ -129,6 +160,7 @@ class _Model:
     def hint(self, order: list[int]) -> None:
         """A complete solution hint: the order and every literal it implies."""
         step = {self.first + a: t for t, a in enumerate(order)}
+        at_end: dict[tuple[int, int], bool] = {}  # (v, u): u is a predecessor or successor of v as v goes
         for a, t in enumerate(np.argsort(order)):
             self.model.add_hint(self.pos[a], int(t))
         for (u, w), literal in self.before.items():
@@ -147,10 +179,13 @@ class _Model:
                     if ends[u] is not literal:
                         self.model.add_hint(ends[u], u in reached and alive)
                     size += u in reached and alive
+                    at_end[(v, u)] = u in reached and alive
                 sizes.append(size)
             self.model.add_hint(n_pred, sizes[0])
             self.model.add_hint(n_succ, sizes[1])
             self.model.add_hint(products, sizes[0] * sizes[1])
+        for (v, x, y), (both, _, _) in self.both.items():
+            self.model.add_hint(both, at_end[(v, x)] and at_end[(v, y)])
 
     def _reached(self, v: int, step: dict[int, int], upward: bool) -> set[int]:
         """Vertices joined to ``v`` by a path whose interior is eliminated before ``v``."""
@@ -177,8 +212,12 @@ def solve(
     seconds: float = 60.0,
     seed: int = 0,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> Solution:
     """Minimise the cost, starting from ``incumbent``; stops at ``seconds``.
+
+    ``progress`` hears of every better order the solver finds (re-costed by the
+    kernels) and every rise of its proven bound.
 
     Returns the better of the solver's order and the incumbent, with the
     solver's proven lower bound (at least the root bound). Exact on scalar
@@ -192,7 +231,12 @@ def solve(
     solver.parameters.max_time_in_seconds = max(seconds - (time.perf_counter() - start), 0.1)
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = workers or max(os.cpu_count() or 1, 8)
-    status = solver.solve(built.model)
+    if progress is not None:
+        watcher = _Watcher(graph, built, incumbent, progress)
+        solver.best_bound_callback = watcher.on_bound
+        status = solver.solve(built.model, watcher)
+    else:
+        status = solver.solve(built.model)
     best = list(incumbent)
     best_cost = ccgym.cost(graph, best).mults
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -212,6 +256,33 @@ def solve(
     return Solution(
         best, best_cost, max(bound, root), time.perf_counter() - start, "CP-SAT" if exact else "CP-SAT relaxation"
     )
+
+
+class _Watcher(cp_model.CpSolverSolutionCallback):
+    """Passes the solver's better orders (costed by the kernels) and rising bounds on to ``progress``."""
+
+    def __init__(self, graph: ccgym.Graph, built: _Model, incumbent: list[int], progress: Progress) -> None:
+        super().__init__()
+        self.graph = graph
+        self.built = built
+        self.progress = progress
+        self.order = list(incumbent)
+        self.mults = ccgym.cost(graph, self.order).mults
+        self.lower_bound = root_bound(graph)
+        progress(self.lower_bound, self.mults, self.order)
+
+    def on_solution_callback(self) -> None:
+        order = [int(a) for a in np.argsort([self.value(p) for p in self.built.pos], kind="stable")]
+        mults = ccgym.cost(self.graph, order).mults
+        if mults < self.mults:
+            self.order, self.mults = order, mults
+            self.progress(self.lower_bound, self.mults, self.order)
+
+    def on_bound(self, bound: float) -> None:
+        bound = math.ceil(bound - 1e-6)
+        if bound > self.lower_bound:
+            self.lower_bound = bound
+            self.progress(min(bound, self.mults), self.mults, self.order)
 
 
 def _transitive_closure(adjacent: np.ndarray) -> np.ndarray:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from tqdm import tqdm
 
 import benchmarks_tasks
 import ccgym
@@ -68,7 +71,9 @@ def time_limit(budget: Budget | None, method: str = "exact solver") -> float:
 
 
 def _exact(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
-    solution = exact.solve(graph, seconds=time_limit(budget), seed=seed)
+    label = f"exact {graph.metadata.get('task', 'graph')}"
+    printer = exact.ProgressPrinter(label, write=lambda line: tqdm.write(line, file=sys.stderr))
+    solution = exact.solve(graph, seconds=time_limit(budget), seed=seed, progress=printer)
     return Outcome(solution.order, solution.lower_bound)
 
 

@@ -20,8 +20,9 @@ NOTES = {
     "random_search": "best of as many random orders as the budget allows",
     "annealing": "simulated annealing over orders from the best heuristic order",
     "beam": "beam search over sets, widths 1, 2, 4, ... up to 64",
-    "exact": "A* over sets (≤ 24 intermediates, or a tensor graph ≤ 62), else CP-SAT: exact on scalar graphs, "
-    "a relaxation (lower bound only) on tensor graphs and graphs with unit edges; see baselines/README.md",
+    "exact": "A* over sets (≤ 24 intermediates, or a tensor graph ≤ 62), then CP-SAT where A* leaves a gap or the "
+    "graph is larger: exact on scalar graphs, a relaxation (lower bound only) on tensor graphs and graphs with unit "
+    "edges; see baselines/README.md and docs/exact-bounds.md",
     PUBLISHED: "the order the AlphaGrad paper (Lohoff & Neftci, NeurIPS 2024) published for its own graph, replayed",
 }
 
