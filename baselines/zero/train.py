@@ -25,7 +25,6 @@ time are spent (time before a kill counts); it writes, in ``--out``:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -37,6 +36,7 @@ from tqdm import tqdm
 
 import benchmarks_tasks
 import ccgym
+from baselines.learning_curves import plot_curve, read_log, reference_costs, write_log
 from baselines.mcts import SearchConfig, Searcher
 from baselines.networks import GraphPolicyValueNet
 from baselines.zero import checkpoint
@@ -187,55 +187,6 @@ class Run:
 # ----------------------------------------------------------------------------- the command
 
 
-def reference_costs(graph: ccgym.Graph, task: str, results: Path) -> dict[str, int]:
-    """Reverse mode, Markowitz, and the optimum where the committed leaderboard has proven it."""
-    costs = {
-        "reverse": ccgym.cost(graph, ccgym.reverse_order(graph)).mults,
-        "markowitz": ccgym.cost(graph, ccgym.markowitz_order(graph)).mults,
-    }
-    from baselines.leaderboard.records import read_proofs, read_rows  # the committed board, if there is one
-
-    csv_path = results / "leaderboard.csv"
-    if csv_path.exists():
-        best = min((row.value for row in read_rows(csv_path) if row.task == task and row.metric == "mults"), default=None)
-        proven = [proof.lower_bound for proof in read_proofs(csv_path) if proof.task == task]
-        if best is not None and proven and max(proven) >= best:
-            costs["optimum"] = best
-    return costs
-
-
-def plot_curve(log: list[dict], references: dict[str, int], path: Path, title: str) -> None:
-    """Best and mean cost against time and against episodes, with the reference costs as lines."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 4), dpi=100)
-    FigureCanvasAgg(figure)
-    for column, (axis_name, label) in enumerate((("seconds", "time (s)"), ("episodes", "episodes"))):
-        axes = figure.add_subplot(1, 2, column + 1)
-        x = [line[axis_name] for line in log]
-        axes.plot(x, [line["best_mults"] for line in log], label="best so far")
-        axes.plot(x, [line["mean_mults"] for line in log], label="mean of the iteration", alpha=0.6)
-        for (name, value), style in zip(references.items(), (":", "--", "-.")):
-            axes.axhline(value, linestyle=style, color="grey", label=f"{name} {value}")
-        axes.set_xlabel(label)
-        axes.set_ylabel("multiplications")
-        axes.legend(fontsize=7)
-    figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path)
-
-
-def _read_log(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as handle:
-        return [
-            {key: int(value) if key in INTEGER_COLUMNS else float(value) for key, value in line.items()}
-            for line in csv.DictReader(handle)
-        ]
-
-
 def train(config: Config, out: Path, resume: bool = False, progress: bool = True) -> Run:
     """Run (or continue) training until the budget is spent; writes the files of the module docstring."""
     lock = checkpoint.hold_folder(out)
@@ -248,8 +199,8 @@ def train(config: Config, out: Path, resume: bool = False, progress: bool = True
             run.load_state_dict(checkpoint.load(state_path))
         elif state_path.exists() or log_path.exists():
             raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or another --out")
-        log = [line for line in _read_log(log_path) if line["iteration"] <= run.iteration]
-        _write_log(log_path, log)  # drop lines of an iteration that was killed before its checkpoint
+        log = [line for line in read_log(log_path, INTEGER_COLUMNS) if line["iteration"] <= run.iteration]
+        write_log(log_path, LOG_COLUMNS, log)  # drop lines of an iteration that was killed before its checkpoint
         bar = tqdm(total=round(config.budget), initial=min(round(run.seconds), round(config.budget)), unit="s",
                    desc=f"alphazero {config.task}", disable=not progress)  # fmt: skip
         while run.seconds < config.budget:
@@ -260,7 +211,7 @@ def train(config: Config, out: Path, resume: bool = False, progress: bool = True
             line["seconds"] = round(run.seconds, 3)
             checkpoint.save(state_path, run.state_dict())
             log.append(line)
-            _write_log(log_path, log)
+            write_log(log_path, LOG_COLUMNS, log)
             bar.update(min(round(run.seconds), round(config.budget)) - bar.n)
             bar.set_postfix(best=run.best_mults, mean=round(line["mean_mults"], 1), episodes=run.episodes)
         bar.close()
@@ -272,13 +223,6 @@ def train(config: Config, out: Path, resume: bool = False, progress: bool = True
         return run
     finally:
         lock.release()
-
-
-def _write_log(path: Path, log: list[dict]) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(log)
 
 
 def main(argv: list[str] | None = None) -> int:
