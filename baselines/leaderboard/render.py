@@ -22,6 +22,8 @@ NOTES = {
     "beam": "beam search over sets, widths 1, 2, 4, ... up to 64",
     "exact": "A* over sets (≤ 24 intermediates, or a tensor graph ≤ 62), else CP-SAT: exact on scalar graphs, "
     "a relaxation (lower bound only) on tensor graphs and graphs with unit edges; see baselines/README.md",
+    "ppo": "MaskablePPO with a per-vertex graph policy (baselines/ppo), its deterministic order after training",
+    "ppo-best": "the best order PPO met while training (or its deterministic order if cheaper): same run as ppo",
     PUBLISHED: "the order the AlphaGrad paper (Lohoff & Neftci, NeurIPS 2024) published for its own graph, replayed",
 }
 
