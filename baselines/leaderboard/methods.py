@@ -29,6 +29,7 @@ class Method:
     ``proves_bounds``: its outcomes carry a proven lower bound (the exact
     solver); such a method depends on the clock and is never replayable.
     ``applies`` says whether the method has an order for a graph (most methods order any graph).
+    ``learned``: it trains an agent first, so runs only when named (not in a plan's default methods).
     """
 
     name: str
@@ -37,6 +38,7 @@ class Method:
     budgeted: bool
     proves_bounds: bool = False
     applies: Callable[[ccgym.Graph], bool] = lambda graph: True
+    learned: bool = False
 
     def replayable(self, budget: Budget | None) -> bool:
         """Whether running it again with the same seed and ``budget`` gives the same order.
@@ -105,3 +107,17 @@ METHODS: dict[str, Method] = {
         ),
     )
 }
+
+
+def _ppo(name: str, which: str) -> Method:
+    """PPO (``baselines/ppo``): the trained policy's order (``which="deterministic"``) or the best seen (``"best"``)."""
+
+    def run(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
+        from baselines.ppo.leaderboard import trained_orders  # torch and sb3 load only when PPO runs
+
+        return Outcome(trained_orders(graph, seed, budget)[which])
+
+    return Method(name, run, seeded=True, budgeted=True, learned=True)
+
+
+METHODS.update({method.name: method for method in (_ppo("ppo", "deterministic"), _ppo("ppo-best", "best"))})
