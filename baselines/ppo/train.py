@@ -24,8 +24,8 @@ the policy plays one deterministic, masked episode (sb3-contrib's
 - ``result.json``: the best order seen, the deterministic order, their costs.
 
 ``--task random`` trains on ``CCElim-Random-v0`` (a new random graph per
-episode and slot): there is no one best order, so the log's cost columns are
-the mean cost over reverse mode, and no ``result.json`` orders are written.
+episode and slot): there is no one best order, so ``best_mults`` stays blank,
+the curve shows the mean cost over reverse mode, and no ``result.json`` is written.
 """
 
 from __future__ import annotations
