@@ -89,8 +89,8 @@ class Config:
 
     def identity(self) -> dict[str, Any]:
         """The settings a checkpoint must share with the run that resumes it (all but the run's length)."""
-        mine = {key: value for key, value in asdict(self).items() if key not in ("budget", "steps", "threads", "settings")}
-        return mine | asdict(self.settings)
+        left_out = ("budget", "steps", "threads", "settings")  # the settings are added flat below
+        return {key: value for key, value in asdict(self).items() if key not in left_out} | asdict(self.settings)
 
 
 def make_envs(task: str, num_envs: int) -> VecMonitor:
