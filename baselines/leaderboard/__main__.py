@@ -63,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     speed.add_argument("--quick", action="store_true", help="one seed, 0.5 s searches, 2 s exact (the default)")
     speed.add_argument("--full", action="store_true", help="seeds 0-2, 10 s searches, 300 s exact")
     run_parser.add_argument("--tasks", nargs="+", help="task names (default: all)")
-    run_parser.add_argument(
-        "--methods", nargs="+", choices=list(METHODS), help="methods (default: all but the learned agents)"
-    )
+    run_parser.add_argument("--methods", nargs="+", choices=list(METHODS), help="methods (default: all but the learned ones)")
     run_parser.add_argument("--seeds", nargs="+", type=int, help="seeds of the seeded methods")
     run_parser.add_argument("--budget", type=_budget, help="budget of each search run, e.g. 5s or 2000evals")
     run_parser.add_argument("--exact-budget", type=_budget, help="time limit of the exact solver, e.g. 60s")

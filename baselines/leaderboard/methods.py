@@ -34,8 +34,7 @@ class Method:
     ``proves_bounds``: its outcomes carry a proven lower bound (the exact
     solver); such a method depends on the clock and is never replayable.
     ``applies`` says whether the method has an order for a graph (most methods order any graph).
-    ``by_default``: it runs when no methods are named (the learned agents, which train for their whole
-    budget on every task, run only when named).
+    ``learned``: it trains an agent first, so runs only when named (not in a plan's default methods).
     """
 
     name: str
@@ -44,7 +43,7 @@ class Method:
     budgeted: bool
     proves_bounds: bool = False
     applies: Callable[[ccgym.Graph], bool] = lambda graph: True
-    by_default: bool = True
+    learned: bool = False
 
     def replayable(self, budget: Budget | None) -> bool:
         """Whether running it again with the same seed and ``budget`` gives the same order.
@@ -114,7 +113,7 @@ METHODS: dict[str, Method] = {
         _search("annealing", search.annealing),
         _search("beam", search.beam),
         Method("exact", _exact, seeded=True, budgeted=True, proves_bounds=True),
-        Method("alphazero", _alphazero, seeded=True, budgeted=True, by_default=False),
+        Method("alphazero", _alphazero, seeded=True, budgeted=True, learned=True),
         Method(
             PUBLISHED_ALPHAGRAD,
             _alphagrad_published,
@@ -124,3 +123,17 @@ METHODS: dict[str, Method] = {
         ),
     )
 }
+
+
+def _ppo(name: str, which: str) -> Method:
+    """PPO (``baselines/ppo``): the trained policy's order (``which="deterministic"``) or the best seen (``"best"``)."""
+
+    def run(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
+        from baselines.ppo.leaderboard import trained_orders  # torch and sb3 load only when PPO runs
+
+        return Outcome(trained_orders(graph, seed, budget)[which])
+
+    return Method(name, run, seeded=True, budgeted=True, learned=True)
+
+
+METHODS.update({method.name: method for method in (_ppo("ppo", "deterministic"), _ppo("ppo-best", "best"))})

@@ -23,6 +23,9 @@ NOTES = {
     "exact": "A* over sets (≤ 24 intermediates, or a tensor graph ≤ 62), then CP-SAT where A* leaves a gap or the "
     "graph is larger: exact on scalar graphs, a relaxation (lower bound only) on tensor graphs and graphs with unit "
     "edges; see baselines/README.md and docs/exact-bounds.md",
+    "ppo": "MaskablePPO with a per-vertex graph policy (baselines/ppo), its deterministic order after training",
+    "ppo-best": "the best order PPO met while training (or its deterministic order if cheaper): same run as ppo",
+    "alphazero": "AlphaZero (baselines/zero) trained from scratch on the task for the budget; the best order it played",
     PUBLISHED: "the order the AlphaGrad paper (Lohoff & Neftci, NeurIPS 2024) published for its own graph, replayed",
 }
 

@@ -26,10 +26,11 @@ class Plan:
     Deterministic methods run once per task; seeded ones once per seed; the
     exact solver, the slowest, only with the first seed. A method runs only on
     the tasks it applies to (``alphagrad-published`` on the paper's graphs).
+    Learned methods (PPO) train an agent per run: they run only when named.
     """
 
     tasks: list[str] = field(default_factory=benchmarks_tasks.names)
-    methods: list[str] = field(default_factory=lambda: [name for name, method in METHODS.items() if method.by_default])
+    methods: list[str] = field(default_factory=lambda: [name for name, method in METHODS.items() if not method.learned])
     seeds: list[int] = field(default_factory=lambda: [0])
     budget: Budget = field(default_factory=lambda: Budget(seconds=0.5))
     exact_budget: Budget = field(default_factory=lambda: Budget(seconds=2.0))

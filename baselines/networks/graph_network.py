@@ -112,12 +112,15 @@ class GraphPolicyValueNet(nn.Module):
 
     def forward(self, batch: GraphBatch, first_action_row: int, num_actions: int) -> tuple[Tensor, Tensor]:
         """``(logits [B, A], value [B])``; actions are rows ``first_action_row ..``, illegal ones masked."""
-        h = self.embed(batch)
+        return self.heads(self.embed(batch), batch.vertex, first_action_row, num_actions)
+
+    def heads(self, h: Tensor, vertex: Tensor, first_action_row: int, num_actions: int) -> tuple[Tensor, Tensor]:
+        """:meth:`forward` from the vertex embeddings ``h [B, R, d]`` and the vertex features ``[B, R, F_V]``."""
         actions = slice(first_action_row, first_action_row + num_actions)
         logits = self.policy(h[:, actions]).squeeze(-1)
-        legal = batch.vertex[:, actions, LEGAL] > 0.5
+        legal = vertex[:, actions, LEGAL] > 0.5
         logits = torch.where(legal, logits, torch.finfo(logits.dtype).min)
-        present = (batch.vertex[..., :3].sum(-1, keepdim=True) > 0).to(h.dtype)  # padding rows have no kind
+        present = (vertex[..., :3].sum(-1, keepdim=True) > 0).to(h.dtype)  # padding rows have no kind
         mean = (h * present).sum(1) / present.sum(1).clamp(min=1.0)
         largest = torch.where(present > 0, h, torch.finfo(h.dtype).min).amax(1)
         value = self.value(torch.cat([mean, largest], dim=-1)).squeeze(-1)

@@ -38,7 +38,6 @@ this process's.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import time
 from collections.abc import Callable
@@ -50,7 +49,7 @@ import torch
 from tqdm import tqdm
 
 import benchmarks_tasks
-import ccgym
+from baselines.learning_curves import plot_curve, read_log, reference_costs, write_log
 from baselines.mcts import SearchConfig, Searcher
 from baselines.networks import GraphPolicyValueNet
 from baselines.zero import checkpoint
@@ -263,68 +262,6 @@ class Run:
 # ----------------------------------------------------------------------------- the command
 
 
-def reference_costs(graph: ccgym.Graph, task: str, results: Path) -> dict[str, int]:
-    """Reverse mode, Markowitz, and the optimum where the committed leaderboard has proven it."""
-    costs = {
-        "reverse": ccgym.cost(graph, ccgym.reverse_order(graph)).mults,
-        "markowitz": ccgym.cost(graph, ccgym.markowitz_order(graph)).mults,
-    }
-    from baselines.leaderboard.records import read_proofs, read_rows  # the committed board, if there is one
-
-    csv_path = results / "leaderboard.csv"
-    if csv_path.exists():
-        best = min(
-            (row.value for row in read_rows(csv_path) if row.task == task and row.metric == "mults"), default=None
-        )
-        proven = [proof.lower_bound for proof in read_proofs(csv_path) if proof.task == task]
-        if best is not None and proven and max(proven) >= best:
-            costs["optimum"] = best
-    return costs
-
-
-def plot_curve(log: list[dict], references: dict[str, int], path: Path, title: str) -> None:
-    """Best and mean cost against time and against episodes, with the reference costs as lines.
-
-    A run on random graphs (no best cost) plots the mean cost over reverse mode's instead.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 4), dpi=100)
-    FigureCanvasAgg(figure)
-    for column, (axis_name, label) in enumerate((("seconds", "time (s)"), ("episodes", "episodes"))):
-        axes = figure.add_subplot(1, 2, column + 1)
-        x = [line[axis_name] for line in log]
-        if log[-1]["best_mults"] is None:
-            axes.plot(x, [line["mean_vs_reverse"] for line in log], label="mean of the iteration")
-            axes.axhline(1.0, linestyle=":", color="grey", label="reverse mode")
-            axes.set_ylabel("multiplications / reverse mode's")
-        else:
-            axes.plot(x, [line["best_mults"] for line in log], label="best so far")
-            axes.plot(x, [line["mean_mults"] for line in log], label="mean of the iteration", alpha=0.6)
-            axes.set_ylabel("multiplications")
-        for (name, value), style in zip(references.items(), (":", "--", "-.")):
-            axes.axhline(value, linestyle=style, color="grey", label=f"{name} {value}")
-        axes.set_xlabel(label)
-        axes.legend(fontsize=7)
-    figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path)
-
-
-def _read_log(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as handle:
-        return [{key: _parse(key, value) for key, value in line.items()} for line in csv.DictReader(handle)]
-
-
-def _parse(column: str, text: str) -> int | float | None:
-    if text == "":
-        return None  # the best cost of a run on random graphs
-    return int(text) if column in INTEGER_COLUMNS else float(text)
-
-
 def make_run(config: Config, ray_address: str | None = None) -> Run:
     """A run in this process, or with ``config.workers`` one whose games Ray actors play (Ray imported only then)."""
     if config.workers == 0:
@@ -354,26 +291,29 @@ def train(
             run.load_state_dict(checkpoint.load(state_path))
         elif state_path.exists() or log_path.exists():
             raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or another --out")
-        log = [line for line in _read_log(log_path) if line["iteration"] <= run.iteration]
-        _write_log(log_path, log)  # drop lines of an iteration that was killed before its checkpoint
+        log = [line for line in read_log(log_path, INTEGER_COLUMNS) if line["iteration"] <= run.iteration]
+        write_log(log_path, LOG_COLUMNS, log)  # drop lines of an iteration that was killed before its checkpoint
         bar = tqdm(total=round(config.budget), initial=min(round(run.seconds), round(config.budget)),
                    unit=_unit(config), desc=f"alphazero {config.task}", disable=not progress)  # fmt: skip
 
         def record(line: dict) -> None:
             checkpoint.save(state_path, run.state_dict())
             log.append(line)
-            _write_log(log_path, log)
+            write_log(log_path, LOG_COLUMNS, log)
             bar.update(min(round(run.seconds), round(config.budget)) - bar.n)
             bar.set_postfix(best=run.best_mults, vs_reverse=round(line["mean_vs_reverse"], 3), episodes=run.episodes)
 
         run.train_for(config.budget, record, time.perf_counter if config.workers else time.process_time)
         bar.close()
-        references = {} if run.random else reference_costs(run.graph, config.task, Path("results"))
+        title = f"AlphaZero on {config.task}, seed {config.seed}"
+        if run.random and log:
+            series = (("mean_vs_reverse", "mean of the iteration"),)
+            plot_curve(log, {"reverse": 1}, out / "curve.png", title, series=series, y_label="cost / reverse mode")
+        elif log:
+            plot_curve(log, reference_costs(run.graph, config.task, Path("results")), out / "curve.png", title)
         if not run.random:
             (out / "best_order.json").write_text(json.dumps({"task": config.task, "mults": run.best_mults,
                                                              "order": run.best_order}) + "\n")  # fmt: skip
-        if log:
-            plot_curve(log, references, out / "curve.png", f"AlphaZero on {config.task}, seed {config.seed}")
         return run
     finally:
         if run is not None:
@@ -384,13 +324,6 @@ def train(
 def _unit(config: Config) -> str:
     """What the budget counts: this process's CPU seconds, or with Ray workers wall-clock seconds."""
     return "s" if config.workers else "cpu-s"
-
-
-def _write_log(path: Path, log: list[dict]) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(log)
 
 
 def main(argv: list[str] | None = None) -> int:
