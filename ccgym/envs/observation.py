@@ -94,16 +94,16 @@ def _write_edge(graph: kernels.PackedGraph, edges, src: int, dst: int, rows, inv
     r = rows[src]
     c = rows[dst]
     code = edges[src, dst]
-    if code == kernels.NO_EDGE:
+    if code == kernels.NO_EDGE:  # (no early return: inlined code with one compiles badly)
         obs[EDGE, r, c] = 0.0
         obs[STORED, r, c] = 0.0
         obs[DENSE, r, c] = 0.0
         obs[DIAGONAL, r, c] = 0.0
-        return
-    obs[EDGE, r, c] = 1.0
-    obs[STORED, r, c] = log_ratio(kernels.edge_size(graph, code, dst, src), inv_log_scale)
-    obs[DENSE, r, c] = log_ratio(numel(graph, dst) * numel(graph, src), inv_log_scale)
-    obs[DIAGONAL, r, c] = log_ratio(diagonal_size(graph, code, dst, src), inv_log_scale)
+    else:
+        obs[EDGE, r, c] = 1.0
+        obs[STORED, r, c] = log_ratio(kernels.edge_size(graph, code, dst, src), inv_log_scale)
+        obs[DENSE, r, c] = log_ratio(numel(graph, dst) * numel(graph, src), inv_log_scale)
+        obs[DIAGONAL, r, c] = log_ratio(diagonal_size(graph, code, dst, src), inv_log_scale)
 
 
 @njit(cache=True)
@@ -126,7 +126,7 @@ def encode(graph: kernels.PackedGraph, edges, eliminated, rows, inv_log_scale: f
             obs[OUTPUT, r, r] = 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def update_touched(
     graph: kernels.PackedGraph, edges, vertex: int, touched, n_preds: int, n_succs: int, rows, inv_log_scale: float, obs
 ) -> None:
@@ -144,7 +144,7 @@ def update_touched(
     obs[ELIMINABLE, rows[vertex], rows[vertex]] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def eliminate_and_update(graph: kernels.PackedGraph, edges, vertex: int, rows, inv_log_scale: float, touched, obs):
     """:func:`ccgym.kernels.eliminate` that also updates ``obs``; returns ``(mults, memory_change)``.
 
