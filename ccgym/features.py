@@ -535,7 +535,7 @@ def encode(graph: PackedGraph, plan: FeaturePlan, edges, eliminated, out: Featur
         _write_vertex(graph, plan, edges, v, legal, out)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True)
 def update(
     graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, touched, n_preds: int, n_succs: int, out: Features
 ) -> None:
@@ -593,7 +593,7 @@ def encode_tracked(graph: PackedGraph, plan: FeaturePlan, edges, eliminated, out
                 _set_bit(neighbours.preds, plan.rows[dst], plan.rows[src])
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True)
 def update_tracked(
     graph: PackedGraph,
     plan: FeaturePlan,
@@ -625,7 +625,7 @@ def update_tracked(
         _write_vertex_tracked(graph, plan, edges, touched[t], _is_intermediate(graph, touched[t]), out, neighbours)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True)
 def eliminate_and_update_tracked(
     graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, touched, out: Features, neighbours: Neighbours
 ):

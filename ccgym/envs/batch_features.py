@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from ccgym import features
-from ccgym.envs.batch_observation import copy_1d, copy_2d, register
+from ccgym.envs.batch_observation import register
 from ccgym.envs.feature_observation import FeatureObservation
 from ccgym.envs.games import pad_into, padded_batch
 from ccgym.envs.observation import Layout
@@ -38,14 +38,13 @@ class FeatureBuffers(NamedTuple):
 def _reset_features(buffers: FeatureBuffers, b: int) -> None:
     """Copy slot ``b``'s initial encoding over its encoding."""
     k = b % buffers.initial.vertex.shape[0]
-    out, initial = buffers.out, buffers.initial
-    copy_2d(out.vertex[b], initial.vertex[k])
-    copy_2d(out.edge_index[b], initial.edge_index[k])
-    copy_2d(out.edge_features[b], initial.edge_features[k])
-    copy_1d(out.edge_mask[b], initial.edge_mask[k])
-    copy_1d(out.num_edges[b], initial.num_edges[k])
-    copy_2d(buffers.neighbours.preds[b], buffers.initial_neighbours.preds[k])
-    copy_2d(buffers.neighbours.succs[b], buffers.initial_neighbours.succs[k])
+    buffers.out.vertex[b] = buffers.initial.vertex[k]
+    buffers.out.edge_index[b] = buffers.initial.edge_index[k]
+    buffers.out.edge_features[b] = buffers.initial.edge_features[k]
+    buffers.out.edge_mask[b] = buffers.initial.edge_mask[k]
+    buffers.out.num_edges[b] = buffers.initial.num_edges[k]
+    buffers.neighbours.preds[b] = buffers.initial_neighbours.preds[k]
+    buffers.neighbours.succs[b] = buffers.initial_neighbours.succs[k]
 
 
 @njit(cache=True, inline="always")

@@ -54,21 +54,6 @@ VERTEX_CHANNELS = (VERTEX_SIZE, ELIMINABLE, INPUT, OUTPUT)  # zero off the diago
 _SLOT_FUNCTIONS: dict[type, tuple[Callable, Callable]] = {}
 
 
-@njit(cache=True, inline="always")
-def copy_1d(dst, src) -> None:
-    """``dst[:] = src`` for 1-d arrays, in code compiled without Numba's runtime (as the steps are)."""
-    for i in range(dst.shape[0]):
-        dst[i] = src[i]
-
-
-@njit(cache=True, inline="always")
-def copy_2d(dst, src) -> None:
-    """``dst[:] = src`` for 2-d arrays, in code compiled without Numba's runtime."""
-    for i in range(dst.shape[0]):
-        for j in range(dst.shape[1]):
-            dst[i, j] = src[i, j]
-
-
 def register(buffers_type: type, reset: Callable, update: Callable) -> None:
     """Make :func:`reset_slot` and :func:`update_slot` call ``reset`` and ``update`` (``@njit``) on ``buffers_type``."""
     _SLOT_FUNCTIONS[buffers_type] = (reset, update)

@@ -13,6 +13,7 @@ from gymnasium import spaces
 from numba import njit
 
 from ccgym import features
+from ccgym.envs.bound_call import BoundCall
 from ccgym.envs.observation import Layout
 from ccgym.graph import Graph
 from ccgym.kernels import PackedGraph
@@ -34,7 +35,7 @@ def edge_slots(observation: str, max_edges: int | None, layout: Layout, own_grap
     return features.reachable_pairs(own_graph) if own_graph is not None else layout.max_edges
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True)
 def _eliminate_and_update(graph: tuple, plan: tuple, edges, vertex: int, touched, out: tuple, neighbours: tuple):
     """:func:`ccgym.features.eliminate_and_update_tracked` over the fields of its named tuples.
 
@@ -80,6 +81,7 @@ class FeatureObservation:
         features.encode_tracked(packed, self.plan, *packed.initial_state(), self._initial, self._initial_neighbours)
         self._fields = tuple(packed), tuple(self.plan)
         self._touched = np.empty(graph.num_vertices, np.int64)
+        self._eliminate = BoundCall(_eliminate_and_update)
 
     def reset(self) -> None:
         self._encoding = tuple(array.copy() for array in self._initial)
@@ -87,7 +89,7 @@ class FeatureObservation:
 
     def eliminate(self, edges: np.ndarray, vertex: int) -> tuple[int, int]:
         graph_fields, plan_fields = self._fields
-        return _eliminate_and_update(
+        return self._eliminate(
             graph_fields, plan_fields, edges, vertex, self._touched, self._encoding, self._neighbours
         )
 

@@ -43,6 +43,7 @@ from gymnasium import spaces
 from numba import njit
 
 from ccgym import kernels
+from ccgym.envs.bound_call import BoundCall
 from ccgym.features import diagonal_size, inverse_log_scale, log_ratio, numel
 from ccgym.graph import Graph
 
@@ -126,7 +127,7 @@ def encode(graph: kernels.PackedGraph, edges, eliminated, rows, inv_log_scale: f
             obs[OUTPUT, r, r] = 1.0
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True)
 def update_touched(
     graph: kernels.PackedGraph, edges, vertex: int, touched, n_preds: int, n_succs: int, rows, inv_log_scale: float, obs
 ) -> None:
@@ -144,7 +145,7 @@ def update_touched(
     obs[ELIMINABLE, rows[vertex], rows[vertex]] = 0.0
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True)
 def eliminate_and_update(graph: kernels.PackedGraph, edges, vertex: int, rows, inv_log_scale: float, touched, obs):
     """:func:`ccgym.kernels.eliminate` that also updates ``obs``; returns ``(mults, memory_change)``.
 
@@ -200,12 +201,13 @@ class GraphObservation:
         self._initial = np.zeros(self.layout.shape, np.float32)
         encode(packed, *packed.initial_state(), self._rows, self._inv_log_scale, self._initial)
         self._touched = np.empty(graph.num_vertices, np.int64)
+        self._eliminate = BoundCall(eliminate_and_update)
 
     def reset(self) -> None:
         self._obs = self._initial.copy()
 
     def eliminate(self, edges: np.ndarray, vertex: int) -> tuple[int, int]:
-        return eliminate_and_update(
+        return self._eliminate(
             self._packed, edges, vertex, self._rows, self._inv_log_scale, self._touched, self._obs
         )
 
