@@ -77,6 +77,11 @@ encodes is njit, callable from njit code, and allocates nothing):
   costs the vertices that paths join to it and the products of its cost;
 - ``eliminate_and_update(graph, plan, edges, vertex, touched, out)``: both in
   one call; returns ``(mults, memory_change)``;
+- the same with :class:`Neighbours` kept beside the encoding (the envs do):
+  ``encode_tracked(..., out, neighbours)``, ``update_tracked(...,
+  neighbours)`` and ``eliminate_and_update_tracked(..., out, neighbours)``
+  write the same ``out``, but a row's update reads the vertex's neighbours
+  from a few words of bitsets instead of searching ``edges`` along its paths;
 - batches: a :class:`FeaturePlan` whose fields have a leading axis ``B``,
   from :func:`repeat_plan` (one graph, views) or :func:`stack_plans`;
   :func:`plan_at` and :func:`features_at` give slot ``b``, so a vector env
@@ -97,7 +102,10 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from llvmlite import ir
 from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
 
 from ccgym import kernels
 from ccgym.kernels import NO_EDGE, PackedBatch, PackedGraph, graph_at
@@ -112,6 +120,7 @@ INPUT, INTERMEDIATE, OUTPUT, LEGAL, SIZE, RANK, DEPTH, HEIGHT, PREDS, SUCCS, MAR
 EDGE_FEATURES = ("stored", "dense", "diagonal", "carried_dense")
 STORED, DENSE, DIAGONAL, CARRIED_DENSE = range(len(EDGE_FEATURES))
 SCALE_SIZE, SCALE_COUNT, SCALE_COST = range(3)
+_ONE = np.uint64(1)
 
 
 class FeaturePlan(NamedTuple):
@@ -123,6 +132,7 @@ class FeaturePlan(NamedTuple):
     """
 
     rows: np.ndarray  # int64[V], row of each vertex, -1 for none
+    vertices: np.ndarray  # int64[R], vertex of each row, -1 for none
     slot_of: np.ndarray  # int64[V, V], slot of the pair src -> dst, -1 where no state has that edge
     descendants: np.ndarray  # int64[E], those of u are descendants[starts[0, u] : starts[0, u + 1]]
     ancestors: np.ndarray  # int64[E], those of u are ancestors[starts[1, u] : starts[1, u + 1]]
@@ -140,6 +150,17 @@ class Features(NamedTuple):
     edge_features: np.ndarray  # float32[E, F_E]
     edge_mask: np.ndarray  # int8[E]
     num_edges: np.ndarray  # int64[1]
+
+
+class Neighbours(NamedTuple):
+    """The rows joined to each row by an edge now, as bitsets (or ``B`` of them, with a leading axis).
+
+    Bit ``c`` of row ``r``'s bitset is bit ``c % 64`` of word ``c // 64``.
+    Not part of the encoding: what the ``*_tracked`` functions keep beside it.
+    """
+
+    preds: np.ndarray  # uint64[R, W], rows with an edge to each row
+    succs: np.ndarray  # uint64[R, W], rows with an edge from each row
 
 
 # ----------------------------------------------------------------------------- sizes
@@ -287,8 +308,12 @@ def make_plan(
     scales = np.array(
         [inv_size, 1.0 / math.log(max(num_rows, 2)), 1.0 / math.log1p(num_rows**2 * max(size_scale, 1) ** 1.5)]
     )
+    shown = np.flatnonzero(rows >= 0)
+    vertices = np.full(num_rows, -1, np.int64)
+    vertices[rows[shown]] = shown
     plan = FeaturePlan(
         rows,
+        vertices,
         slot_of,
         descendants,
         ancestors,
@@ -324,11 +349,18 @@ def empty_features(num_rows: int, max_edges: int, batch_size: int | None = None)
     )
 
 
+def empty_neighbours(num_rows: int, batch_size: int | None = None) -> Neighbours:
+    """Zeroed :class:`Neighbours` buffers, with a leading axis ``batch_size`` if given."""
+    shape = (*(() if batch_size is None else (batch_size,)), num_rows, (num_rows + 63) // 64)
+    return Neighbours(np.zeros(shape, np.uint64), np.zeros(shape, np.uint64))
+
+
 @njit(cache=True)
 def plan_at(plans: FeaturePlan, b: int) -> FeaturePlan:
     """Plan ``b`` of a batch of plans."""
     return FeaturePlan(
         plans.rows[b],
+        plans.vertices[b],
         plans.slot_of[b],
         plans.descendants[b],
         plans.ancestors[b],
@@ -345,10 +377,16 @@ def features_at(out: Features, b: int) -> Features:
     return Features(out.vertex[b], out.edge_index[b], out.edge_features[b], out.edge_mask[b], out.num_edges[b])
 
 
+@njit(cache=True)
+def neighbours_at(neighbours: Neighbours, b: int) -> Neighbours:
+    """Slot ``b`` of batched :class:`Neighbours` (views)."""
+    return Neighbours(neighbours.preds[b], neighbours.succs[b])
+
+
 # ----------------------------------------------------------------------------- encoding
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _write_edge(graph: PackedGraph, plan: FeaturePlan, edges, src: int, dst: int, out: Features) -> None:
     """Write the features of the existing edge ``src -> dst`` into its slot."""
     slot = plan.slot_of[src, dst]
@@ -363,46 +401,113 @@ def _write_edge(graph: PackedGraph, plan: FeaturePlan, edges, src: int, dst: int
     out.edge_mask[slot] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _clear_edge(plan: FeaturePlan, src: int, dst: int, out: Features) -> None:
     slot = plan.slot_of[src, dst]
-    out.edge_features[slot, :] = 0.0
+    features = out.edge_features
+    for column in range(features.shape[1]):
+        features[slot, column] = 0.0
     out.edge_mask[slot] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _write_vertex(graph: PackedGraph, plan: FeaturePlan, edges, v: int, legal: bool, out: Features) -> None:
     """Write the state columns of vertex ``v``'s row: its edges now and, if legal, its elimination cost."""
     r = plan.rows[v]
-    if r < 0:
-        return
-    first_succ = plan.starts[0, v]
-    last_succ = plan.starts[0, v + 1]
-    n_succs = 0
-    for k in range(first_succ, last_succ):
-        if edges[v, plan.descendants[k]] != NO_EDGE:
-            n_succs += 1
-    n_preds = 0
-    mults = 0
-    for k in range(plan.starts[1, v], plan.starts[1, v + 1]):
-        i = plan.ancestors[k]
-        code_b = edges[i, v]
-        if code_b == NO_EDGE:
-            continue
-        n_preds += 1
-        if not legal:
-            continue
-        for k_succ in range(first_succ, last_succ):
-            j = plan.descendants[k_succ]
-            if edges[v, j] != NO_EDGE:
-                mults += kernels.product(graph, edges[v, j], code_b, j, v, i)[1]
+    if r >= 0:  # (one exit: inlined code with an early return compiles badly)
+        first_succ = plan.starts[0, v]
+        last_succ = plan.starts[0, v + 1]
+        n_succs = 0
+        for k in range(first_succ, last_succ):
+            if edges[v, plan.descendants[k]] != NO_EDGE:
+                n_succs += 1
+        n_preds = 0
+        mults = 0
+        for k in range(plan.starts[1, v], plan.starts[1, v + 1]):
+            i = plan.ancestors[k]
+            code_b = edges[i, v]
+            if code_b != NO_EDGE:
+                n_preds += 1
+                if legal:
+                    for k_succ in range(first_succ, last_succ):
+                        j = plan.descendants[k_succ]
+                        if edges[v, j] != NO_EDGE:
+                            mults += kernels.product_mults(graph, edges[v, j], code_b, j, v, i)
+        _write_state_columns(plan, r, legal, n_preds, n_succs, mults, out)
+
+
+@njit(cache=True, inline="always")
+def _write_state_columns(plan: FeaturePlan, r: int, legal: bool, n_preds: int, n_succs: int, mults: int, out) -> None:
+    """Write row ``r``'s state columns from its counts and its elimination cost."""
     inv_count = plan.scales[SCALE_COUNT]
-    row = out.vertex[r]
-    row[LEGAL] = 1.0 if legal else 0.0
-    row[PREDS] = math.log1p(n_preds) * inv_count
-    row[SUCCS] = math.log1p(n_succs) * inv_count
-    row[MARKOWITZ] = math.log1p(n_preds * n_succs) * inv_count * 0.5
-    row[COST] = min(math.log1p(mults) * plan.scales[SCALE_COST], 1.0)
+    vertex = out.vertex
+    vertex[r, LEGAL] = 1.0 if legal else 0.0
+    vertex[r, PREDS] = math.log1p(n_preds) * inv_count
+    vertex[r, SUCCS] = math.log1p(n_succs) * inv_count
+    vertex[r, MARKOWITZ] = math.log1p(n_preds * n_succs) * inv_count * 0.5
+    vertex[r, COST] = min(math.log1p(mults) * plan.scales[SCALE_COST], 1.0)
+
+
+@intrinsic
+def _popcount(typingctx, word):
+    """Set bits of a ``uint64``, as an ``int64``."""
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.int64(word), codegen
+
+
+@intrinsic
+def _lowest_bit(typingctx, word):
+    """Index of the lowest set bit of a nonzero ``uint64``, as an ``int64``."""
+
+    def codegen(context, builder, signature, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 1))
+
+    return types.int64(word), codegen
+
+
+@njit(cache=True, inline="always")
+def _set_bit(bits, r: int, c: int) -> None:
+    bits[r, c >> 6] |= _ONE << np.uint64(c & 63)
+
+
+@njit(cache=True, inline="always")
+def _clear_bit(bits, r: int, c: int) -> None:
+    bits[r, c >> 6] &= ~(_ONE << np.uint64(c & 63))
+
+
+@njit(cache=True, inline="always")
+def _write_vertex_tracked(
+    graph: PackedGraph, plan: FeaturePlan, edges, v: int, legal: bool, out: Features, neighbours: Neighbours
+) -> None:
+    """:func:`_write_vertex`, reading ``v``'s neighbours from ``neighbours``."""
+    r = plan.rows[v]
+    if r >= 0:
+        preds = neighbours.preds
+        succs = neighbours.succs
+        words = preds.shape[1]
+        n_preds = 0
+        n_succs = 0
+        for w in range(words):
+            n_preds += _popcount(preds[r, w])
+            n_succs += _popcount(succs[r, w])
+        mults = 0
+        if legal:
+            for w_pred in range(words):
+                word_pred = preds[r, w_pred]
+                while word_pred:
+                    i = plan.vertices[64 * w_pred + _lowest_bit(word_pred)]
+                    word_pred &= word_pred - _ONE
+                    code_b = edges[i, v]
+                    for w_succ in range(words):
+                        word_succ = succs[r, w_succ]
+                        while word_succ:
+                            j = plan.vertices[64 * w_succ + _lowest_bit(word_succ)]
+                            word_succ &= word_succ - _ONE
+                            mults += kernels.product_mults(graph, edges[v, j], code_b, j, v, i)
+        _write_state_columns(plan, r, legal, n_preds, n_succs, mults, out)
 
 
 @njit(cache=True, inline="always")
@@ -440,6 +545,15 @@ def update(
     :func:`ccgym.kernels.eliminate_touched` reported; ``edges`` is the state
     after it. A touched intermediate has had an edge, so it is not eliminated.
     """
+    _update_edges(graph, plan, edges, vertex, touched, n_preds, n_succs, out)
+    _write_vertex(graph, plan, edges, vertex, False, out)
+    for t in range(n_preds + n_succs):
+        _write_vertex(graph, plan, edges, touched[t], _is_intermediate(graph, touched[t]), out)
+
+
+@njit(cache=True, inline="always")
+def _update_edges(graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, touched, n_preds: int, n_succs: int, out):
+    """The edge slots and ``num_edges`` of :func:`update`."""
     added = 0
     for p in range(n_preds):
         pred = touched[p]
@@ -452,9 +566,6 @@ def update(
     for s in range(n_succs):
         _clear_edge(plan, vertex, touched[n_preds + s], out)
     out.num_edges[0] += added - n_preds - n_succs
-    _write_vertex(graph, plan, edges, vertex, False, out)
-    for t in range(n_preds + n_succs):
-        _write_vertex(graph, plan, edges, touched[t], _is_intermediate(graph, touched[t]), out)
 
 
 @njit(cache=True)
@@ -465,6 +576,62 @@ def eliminate_and_update(graph: PackedGraph, plan: FeaturePlan, edges, vertex: i
     """
     mults, memory_change, n_preds, n_succs = kernels.eliminate_touched(graph, edges, vertex, touched)
     update(graph, plan, edges, vertex, touched, n_preds, n_succs, out)
+    return mults, memory_change
+
+
+@njit(cache=True)
+def encode_tracked(graph: PackedGraph, plan: FeaturePlan, edges, eliminated, out: Features, neighbours: Neighbours):
+    """:func:`encode`, and the neighbours of the state into ``neighbours``."""
+    encode(graph, plan, edges, eliminated, out)
+    neighbours.preds[:] = 0
+    neighbours.succs[:] = 0
+    n = edges.shape[0]
+    for src in range(n):
+        for dst in range(src + 1, n):
+            if edges[src, dst] != NO_EDGE:
+                _set_bit(neighbours.succs, plan.rows[src], plan.rows[dst])
+                _set_bit(neighbours.preds, plan.rows[dst], plan.rows[src])
+
+
+@njit(cache=True)
+def update_tracked(
+    graph: PackedGraph,
+    plan: FeaturePlan,
+    edges,
+    vertex: int,
+    touched,
+    n_preds: int,
+    n_succs: int,
+    out: Features,
+    neighbours: Neighbours,
+) -> None:
+    """:func:`update` that also keeps ``neighbours`` (of the same state as ``out``) up to date."""
+    rows = plan.rows
+    r = rows[vertex]
+    for p in range(n_preds):
+        pred = rows[touched[p]]
+        _clear_bit(neighbours.succs, pred, r)
+        for s in range(n_preds, n_preds + n_succs):
+            _set_bit(neighbours.succs, pred, rows[touched[s]])
+            _set_bit(neighbours.preds, rows[touched[s]], pred)
+    for s in range(n_preds, n_preds + n_succs):
+        _clear_bit(neighbours.preds, rows[touched[s]], r)
+    for w in range(neighbours.preds.shape[1]):
+        neighbours.preds[r, w] = 0
+        neighbours.succs[r, w] = 0
+    _update_edges(graph, plan, edges, vertex, touched, n_preds, n_succs, out)
+    _write_vertex_tracked(graph, plan, edges, vertex, False, out, neighbours)
+    for t in range(n_preds + n_succs):
+        _write_vertex_tracked(graph, plan, edges, touched[t], _is_intermediate(graph, touched[t]), out, neighbours)
+
+
+@njit(cache=True)
+def eliminate_and_update_tracked(
+    graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, touched, out: Features, neighbours: Neighbours
+):
+    """:func:`eliminate_and_update` that also keeps ``neighbours`` up to date; returns ``(mults, memory_change)``."""
+    mults, memory_change, n_preds, n_succs = kernels.eliminate_touched(graph, edges, vertex, touched)
+    update_tracked(graph, plan, edges, vertex, touched, n_preds, n_succs, out, neighbours)
     return mults, memory_change
 
 

@@ -21,8 +21,9 @@ depend on the order, so a set is a complete description of a state.
 - one state: :func:`step` (eliminate an action and mark it),
   :func:`eliminate_touched` (eliminate a vertex and report the predecessors
   and successors it joined), :func:`elimination_cost` (one action, no
-  change) and :func:`action_costs` / :func:`action_costs_into` (every action
-  of a state in one call), :func:`memory`, :func:`markowitz_degrees`,
+  change; :func:`product_mults` is one of its products) and
+  :func:`action_costs` / :func:`action_costs_into` (every action of a state
+  in one call), :func:`memory`, :func:`markowitz_degrees`,
   :func:`run_order`, :func:`markowitz_order`; :func:`eliminate` is the
   convenience form for code outside loops;
 - compact keys: :func:`state_key` packs ``eliminated`` into
@@ -218,25 +219,13 @@ def _label_axis(code: int, label_of: int, assigned: int, next_label: int, axis: 
     return code | (label << (4 * axis)), label_of, assigned, next_label
 
 
-@njit(cache=True)
-def product(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int):
-    """Structure and multiplication count of ``J[j,k] . J[k,i]``.
+@njit(cache=True, inline="always")
+def _unify(code_a: int, code_b: int, nd_j: int, nd_k: int, nd_i: int):
+    """Unify the labels of ``k``'s axes in ``J[j,k] . J[k,i]``: ``(parents, carried, on_result)`` over the slots.
 
-    ``code_a`` is the edge ``k -> j``, ``code_b`` the edge ``i -> k``. Labels of
-    ``k``'s axes are unified; the count is the product of the sizes of all
-    carried label classes, plus one multiplication per result value when
-    classes that neither value tensor carries are summed out. A unit factor
-    costs nothing and leaves the other factor's code.
+    ``carried`` and ``on_result`` have the bits of the root slots of the
+    classes that a value tensor carries and that an axis of the result has.
     """
-    if code_a & UNIT:
-        return code_b, 0
-    if code_b & UNIT:
-        return code_a, 0
-    nd_j = graph.ndims[j]
-    nd_k = graph.ndims[k]
-    nd_i = graph.ndims[i]
-    if nd_j + nd_k + nd_i == 0:
-        return 0, 1
     parents = _identity_slots()
     for a in range(nd_k):
         root_a = _root(parents, axis_label(code_a, nd_j + a))
@@ -254,13 +243,22 @@ def product(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int
         on_result |= 1 << _root(parents, axis_label(code_a, a))
     for a in range(nd_i):
         on_result |= 1 << _root(parents, _B_SLOTS + axis_label(code_b, nd_k + a))
+    return parents, carried, on_result
 
+
+@njit(cache=True, inline="always")
+def _unified_mults(
+    graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int, parents: int, carried: int, on_result: int
+) -> int:
+    """Multiplications of a product whose labels :func:`_unify` unified."""
+    nd_j = graph.ndims[j]
+    nd_k = graph.ndims[k]
     # every class has an axis of j, k or i; visit each class once
     mults = 1
     result_values = 1
     summed_constant = 1
     seen = 0
-    for a in range(nd_j + nd_k + nd_i):
+    for a in range(nd_j + nd_k + graph.ndims[i]):
         if a < nd_j:
             root = _root(parents, axis_label(code_a, a))
             size = graph.shapes[j, a]
@@ -281,7 +279,30 @@ def product(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int
             summed_constant *= size
     if summed_constant > 1:
         mults += result_values
+    return mults
 
+
+@njit(cache=True)
+def product(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int):
+    """Structure and multiplication count of ``J[j,k] . J[k,i]``.
+
+    ``code_a`` is the edge ``k -> j``, ``code_b`` the edge ``i -> k``. Labels of
+    ``k``'s axes are unified; the count is the product of the sizes of all
+    carried label classes, plus one multiplication per result value when
+    classes that neither value tensor carries are summed out. A unit factor
+    costs nothing and leaves the other factor's code.
+    """
+    if code_a & UNIT:
+        return code_b, 0
+    if code_b & UNIT:
+        return code_a, 0
+    nd_j = graph.ndims[j]
+    nd_k = graph.ndims[k]
+    nd_i = graph.ndims[i]
+    if nd_j + nd_k + nd_i == 0:
+        return 0, 1
+    parents, carried, on_result = _unify(code_a, code_b, nd_j, nd_k, nd_i)
+    mults = _unified_mults(graph, code_a, code_b, j, k, i, parents, carried, on_result)
     code = 0
     label_of = 0
     assigned = 0
@@ -297,6 +318,22 @@ def product(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int
             code, label_of, assigned, next_label, a, root, size, carried
         )
     return code, mults
+
+
+@njit(cache=True, inline="always")
+def product_mults(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int) -> int:
+    """The multiplications of :func:`product` alone (its structure is not built); inlined into its callers."""
+    nd_j = graph.ndims[j]
+    nd_k = graph.ndims[k]
+    nd_i = graph.ndims[i]
+    mults = 0  # one exit: an early return in an inlined function costs more than the product
+    if not (code_a & UNIT or code_b & UNIT):
+        if nd_j + nd_k + nd_i == 0:
+            mults = 1
+        else:
+            parents, carried, on_result = _unify(code_a, code_b, nd_j, nd_k, nd_i)
+            mults = _unified_mults(graph, code_a, code_b, j, k, i, parents, carried, on_result)
+    return mults
 
 
 @njit(cache=True)
@@ -369,7 +406,7 @@ def elimination_cost(graph: PackedGraph, edges, vertex: int) -> int:
         for j in range(vertex + 1, n):
             code_a = edges[vertex, j]
             if code_a != NO_EDGE:
-                mults += product(graph, code_a, code_b, j, vertex, i)[1]
+                mults += product_mults(graph, code_a, code_b, j, vertex, i)
     return mults
 
 

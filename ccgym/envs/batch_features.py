@@ -3,8 +3,9 @@
 A batch encoder in the sense of :mod:`ccgym.envs.batch_observation`: the
 buffers hold the batch encoding, each initial slot's encoding and plan
 (``K`` initial slots: 1 when every game plays one graph, else one per game),
-and the compiled step updates a slot with :func:`ccgym.features.update`
-after each elimination, touching only the changed slots and rows.
+and the compiled step updates a slot with :func:`ccgym.features.update_tracked`
+after each elimination, touching only the changed slots and rows (each slot's
+:class:`ccgym.features.Neighbours` are kept beside its encoding).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class FeatureBuffers(NamedTuple):
     out: features.Features  # fields with a leading axis B: the batch observation
     initial: features.Features  # fields with a leading axis K: slot b starts from initial slot b % K
     plans: features.FeaturePlan  # fields with a leading axis K, for the batch layout's padded graphs
+    neighbours: features.Neighbours  # fields with a leading axis B: beside the batch observation
+    initial_neighbours: features.Neighbours  # fields with a leading axis K
 
 
 @njit(cache=True, inline="always")
@@ -40,12 +43,16 @@ def _reset_features(buffers: FeatureBuffers, b: int) -> None:
     buffers.out.edge_features[b] = buffers.initial.edge_features[k]
     buffers.out.edge_mask[b] = buffers.initial.edge_mask[k]
     buffers.out.num_edges[b] = buffers.initial.num_edges[k]
+    buffers.neighbours.preds[b] = buffers.initial_neighbours.preds[k]
+    buffers.neighbours.succs[b] = buffers.initial_neighbours.succs[k]
 
 
 @njit(cache=True, inline="always")
 def _update_features(buffers: FeatureBuffers, graph, edges, vertex: int, touched, n_preds: int, n_succs: int, b: int):
     plan = features.plan_at(buffers.plans, b % buffers.initial.vertex.shape[0])
-    features.update(graph, plan, edges, vertex, touched, n_preds, n_succs, features.features_at(buffers.out, b))
+    out = features.features_at(buffers.out, b)
+    neighbours = features.neighbours_at(buffers.neighbours, b)
+    features.update_tracked(graph, plan, edges, vertex, touched, n_preds, n_succs, out, neighbours)
 
 
 register(FeatureBuffers, _reset_features, _update_features)
@@ -72,6 +79,7 @@ class FeatureEncoder:
             features.empty_features(rows, max_edges, initial_slots),
             features.FeaturePlan(
                 np.full((initial_slots, v), -1, np.int64),
+                np.full((initial_slots, rows), -1, np.int64),
                 np.full((initial_slots, v, v), -1, np.int64),
                 np.zeros((initial_slots, max_edges), np.int64),
                 np.zeros((initial_slots, max_edges), np.int64),
@@ -80,6 +88,8 @@ class FeatureEncoder:
                 np.zeros((initial_slots, rows, len(features.VERTEX_FEATURES)), np.float32),
                 np.zeros((initial_slots, 3), np.float64),
             ),
+            features.empty_neighbours(rows, num_slots),
+            features.empty_neighbours(rows, initial_slots),
         )
 
     def load(self, slot: int, graph: Graph) -> None:
@@ -96,7 +106,9 @@ class FeatureEncoder:
             batch_array[slot] = array
         eliminated = np.ones(self.layout.intermediates, np.bool_)
         eliminated[: graph.num_intermediates] = False
-        features.encode(padded, plan, padded.edges.copy(), eliminated, features.features_at(self.buffers.initial, slot))
+        initial = features.features_at(self.buffers.initial, slot)
+        neighbours = features.neighbours_at(self.buffers.initial_neighbours, slot)
+        features.encode_tracked(padded, plan, padded.edges.copy(), eliminated, initial, neighbours)
 
     def observation(self, copy: bool) -> dict[str, np.ndarray]:
         """The batch observation: the buffers themselves, or copies."""

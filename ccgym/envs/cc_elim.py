@@ -180,8 +180,9 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
         """Eliminate intermediate ``action``; ``RuntimeError`` once the episode is over (call ``reset``)."""
         if self._needs_reset:
             raise RuntimeError("no episode is running (none started, or it terminated or was truncated): call reset()")
-        problem = None if self._plainly_legal(action) else self._illegal_reason(action)
-        if problem is not None:
+        mask = self._mask
+        plainly_legal = type(action) in (int, np.int64) and 0 <= action < mask.shape[0] and mask[action]
+        if not plainly_legal and (problem := self._illegal_reason(action)) is not None:
             if self.illegal_action == "raise":
                 raise ValueError(f"{problem}; the legal actions are info['action_mask'] and env.action_masks()")
             self._illegal_count += 1
@@ -189,23 +190,24 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
             info["illegal_action"] = True
             truncated = self._needs_reset = self._illegal_count >= self._packed.num_intermediates
             return self._observation(), -self.illegal_penalty, False, truncated, info
+        # the common case, kept short: a step's Python costs more than its compiled elimination
         action = int(action)
-        packed = self._packed
-        mults, memory_change = self._observer.eliminate(self._edges, packed.num_inputs + action)
-        self._mask[action] = False
-        self._order.append(action)
+        mults, memory_change = self._observer.eliminate(self._edges, self._packed.num_inputs + action)
+        mask[action] = False
+        order = self._order
+        order.append(action)
         self._mults += mults
-        self._memory += memory_change
-        peak_increase = max(0, self._memory - self._peak)
+        memory = self._memory = self._memory + memory_change
+        peak_increase = memory - self._peak if memory > self._peak else 0
         self._peak += peak_increase
         reward = -(self._mults_coefficient * mults + self._memory_coefficient * peak_increase)
-        terminated = self._needs_reset = len(self._order) == packed.num_intermediates
+        terminated = self._needs_reset = len(order) == self._packed.num_intermediates
         info = self._info()
         if self._runtime is not None:
-            reward, runtime = self._runtime.reward(self._order) if terminated else (0.0, None)
+            reward, runtime = self._runtime.reward(order) if terminated else (0.0, None)
             if terminated:
                 info["runtime"] = runtime
-        return self._observation(), float(reward), terminated, False, info
+        return self._observer.observe(mask), float(reward), terminated, False, info
 
     def render(self) -> str | np.ndarray | None:
         """A text table (``"ansi"``) or a picture of the graph (``"rgb_array"``) of the current state."""
@@ -243,10 +245,6 @@ class CCElimEnv(gym.Env[Observation, np.int64]):
 
                 self._runtime = RuntimeReward(graph, **self._runtime_options)
         self._mults_coefficient, self._memory_coefficient = self.reward_function.coefficients(self.baselines)
-
-    def _plainly_legal(self, action: int | np.integer) -> bool:
-        """Whether ``action`` is an ``int`` or ``np.int64`` and legal now: the common case, checked fast."""
-        return type(action) in (int, np.int64) and 0 <= action < self._mask.shape[0] and bool(self._mask[action])
 
     def _illegal_reason(self, action: int | np.integer) -> str | None:
         """Why ``action`` is illegal now, or None."""

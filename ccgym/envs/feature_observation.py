@@ -13,6 +13,7 @@ from gymnasium import spaces
 from numba import njit
 
 from ccgym import features
+from ccgym.envs.bound_call import BoundCall
 from ccgym.envs.observation import Layout
 from ccgym.graph import Graph
 from ccgym.kernels import PackedGraph
@@ -35,14 +36,20 @@ def edge_slots(observation: str, max_edges: int | None, layout: Layout, own_grap
 
 
 @njit(cache=True)
-def _eliminate_and_update(graph: tuple, plan: tuple, edges, vertex: int, touched, out: tuple):
-    """:func:`ccgym.features.eliminate_and_update` over the fields of its named tuples.
+def _eliminate_and_update(graph: tuple, plan: tuple, edges, vertex: int, touched, out: tuple, neighbours: tuple):
+    """:func:`ccgym.features.eliminate_and_update_tracked` over the fields of its named tuples.
 
     Numba types a named tuple argument in Python, field by field, and a plain
     tuple in C: this halves the cost of the call from Python (the env's step).
     """
-    return features.eliminate_and_update(
-        PackedGraph(*graph), features.FeaturePlan(*plan), edges, vertex, touched, features.Features(*out)
+    return features.eliminate_and_update_tracked(
+        PackedGraph(*graph),
+        features.FeaturePlan(*plan),
+        edges,
+        vertex,
+        touched,
+        features.Features(*out),
+        features.Neighbours(*neighbours),
     )
 
 
@@ -70,16 +77,21 @@ class FeatureObservation:
             packed, self.layout.rows(graph), self.layout.num_vertices, self.max_edges, self.size_scale
         )
         self._initial = features.empty_features(self.layout.num_vertices, self.max_edges)
-        features.encode(packed, self.plan, *packed.initial_state(), self._initial)
+        self._initial_neighbours = features.empty_neighbours(self.layout.num_vertices)
+        features.encode_tracked(packed, self.plan, *packed.initial_state(), self._initial, self._initial_neighbours)
         self._fields = tuple(packed), tuple(self.plan)
         self._touched = np.empty(graph.num_vertices, np.int64)
+        self._eliminate = BoundCall(_eliminate_and_update)
 
     def reset(self) -> None:
         self._encoding = tuple(array.copy() for array in self._initial)
+        self._neighbours = tuple(array.copy() for array in self._initial_neighbours)
 
     def eliminate(self, edges: np.ndarray, vertex: int) -> tuple[int, int]:
         graph_fields, plan_fields = self._fields
-        return _eliminate_and_update(graph_fields, plan_fields, edges, vertex, self._touched, self._encoding)
+        return self._eliminate(
+            graph_fields, plan_fields, edges, vertex, self._touched, self._encoding, self._neighbours
+        )
 
     def observe(self, mask: np.ndarray) -> dict[str, np.ndarray]:  # noqa: ARG002 (the mask is a vertex column)
         vertex, edge_index, edge_features, edge_mask, num_edges = self._encoding

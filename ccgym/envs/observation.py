@@ -43,6 +43,7 @@ from gymnasium import spaces
 from numba import njit
 
 from ccgym import kernels
+from ccgym.envs.bound_call import BoundCall
 from ccgym.features import diagonal_size, inverse_log_scale, log_ratio, numel
 from ccgym.graph import Graph
 
@@ -94,16 +95,16 @@ def _write_edge(graph: kernels.PackedGraph, edges, src: int, dst: int, rows, inv
     r = rows[src]
     c = rows[dst]
     code = edges[src, dst]
-    if code == kernels.NO_EDGE:
+    if code == kernels.NO_EDGE:  # (no early return: inlined code with one compiles badly)
         obs[EDGE, r, c] = 0.0
         obs[STORED, r, c] = 0.0
         obs[DENSE, r, c] = 0.0
         obs[DIAGONAL, r, c] = 0.0
-        return
-    obs[EDGE, r, c] = 1.0
-    obs[STORED, r, c] = log_ratio(kernels.edge_size(graph, code, dst, src), inv_log_scale)
-    obs[DENSE, r, c] = log_ratio(numel(graph, dst) * numel(graph, src), inv_log_scale)
-    obs[DIAGONAL, r, c] = log_ratio(diagonal_size(graph, code, dst, src), inv_log_scale)
+    else:
+        obs[EDGE, r, c] = 1.0
+        obs[STORED, r, c] = log_ratio(kernels.edge_size(graph, code, dst, src), inv_log_scale)
+        obs[DENSE, r, c] = log_ratio(numel(graph, dst) * numel(graph, src), inv_log_scale)
+        obs[DIAGONAL, r, c] = log_ratio(diagonal_size(graph, code, dst, src), inv_log_scale)
 
 
 @njit(cache=True)
@@ -200,12 +201,13 @@ class GraphObservation:
         self._initial = np.zeros(self.layout.shape, np.float32)
         encode(packed, *packed.initial_state(), self._rows, self._inv_log_scale, self._initial)
         self._touched = np.empty(graph.num_vertices, np.int64)
+        self._eliminate = BoundCall(eliminate_and_update)
 
     def reset(self) -> None:
         self._obs = self._initial.copy()
 
     def eliminate(self, edges: np.ndarray, vertex: int) -> tuple[int, int]:
-        return eliminate_and_update(
+        return self._eliminate(
             self._packed, edges, vertex, self._rows, self._inv_log_scale, self._touched, self._obs
         )
 

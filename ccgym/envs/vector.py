@@ -21,6 +21,7 @@ from gymnasium.vector.utils import batch_space
 
 from ccgym import kernels
 from ccgym.envs.batch_features import FeatureEncoder
+from ccgym.envs.bound_call import BoundCall
 from ccgym.envs.feature_observation import edge_slots
 from ccgym.envs.batch_observation import ENCODERS, BatchEncoder
 from ccgym.envs.games import Games, first_illegal, pad_into, padded_batch, repeat_slot, reset_games, step_games
@@ -150,7 +151,7 @@ class CCElimVectorEnv(VectorEnv):
         super().reset(seed=seed)
         which = self._reset_mask(options)
         self._new_episodes(which, seed)
-        reset_games(self._batch, self._games, self.encoder.buffers, which)
+        self._reset_games(self._batch, self._games, self.encoder.buffers, which)
         self._done = self._done & ~which
         self._fresh = self._fresh & ~which
         self._ready = not self._fresh.any()
@@ -161,12 +162,12 @@ class CCElimVectorEnv(VectorEnv):
         """Eliminate ``actions[b]`` in every slot ``b`` (resetting finished slots as ``autoreset_mode`` says)."""
         actions = self._checked(actions)
         resetting = self._done if self.autoreset_mode == AutoresetMode.NEXT_STEP else self._no_slots
-        illegal = first_illegal(self._games.mask, actions, resetting)
+        illegal = self._first_illegal(self._games.mask, actions, resetting)
         if illegal >= 0:
             raise ValueError(self._illegal_message(illegal, int(actions[illegal])))
         if resetting.any():
             self._new_episodes(resetting, None)
-        step_games(self._batch, self._games, self.encoder.buffers, actions, resetting, self._max_steps)
+        self._step_games(self._batch, self._games, self.encoder.buffers, actions, resetting, self._max_steps)
         games = self._games
         terminated, truncated = games.terminated.copy(), games.truncated.copy()
         rewards = games.rewards.copy()
@@ -225,6 +226,9 @@ class CCElimVectorEnv(VectorEnv):
         self._fresh = np.ones(num_envs, np.bool_)  # slots never reset
         self._ready = False  # no slot is fresh
         self._no_slots = np.zeros(num_envs, np.bool_)
+        # the compiled calls always get these buffers, and bool[B] / int64[B] arrays made here
+        self._step_games, self._reset_games = BoundCall(step_games), BoundCall(reset_games)
+        self._first_illegal = BoundCall(first_illegal)
 
     def _load(self, slots: int | slice, initial_slot: int, graph: Graph) -> None:
         """Set the per-slot constants of ``graph`` (memory, reward coefficients, initial observation)."""
@@ -254,7 +258,7 @@ class CCElimVectorEnv(VectorEnv):
                 f"slot {slot} has finished its episode and autoreset_mode is DISABLED: "
                 "reset it with reset(options={'reset_mask': ...})"
             )
-        return actions.astype(np.int64, copy=False)
+        return np.ascontiguousarray(actions, np.int64)
 
     def _illegal_message(self, slot: int, action: int) -> str:
         n = int(self._batch.sizes[slot, 1])
@@ -297,7 +301,7 @@ class CCElimVectorEnv(VectorEnv):
         for b in np.flatnonzero(done):
             final_obs[b] = self.encoder.slot_observation(b)
         self._new_episodes(done, None)
-        reset_games(self._batch, self._games, self.encoder.buffers, done)
+        self._reset_games(self._batch, self._games, self.encoder.buffers, done)
         return self._infos() | {
             "final_obs": final_obs,
             "_final_obs": done.copy(),
