@@ -91,7 +91,8 @@ def _timed(source: Row, settings: Settings) -> tuple[Row, Measurement]:
         timing = measure(
             jacobian.batched, *batch, warmup=settings.warmup, repeats=settings.repeats, min_seconds=settings.min_seconds
         )
-    value = max(1, round(timing.median_us))
+    median_us = round(timing.median_us, 1)  # as recorded; the row's value is this median, rounded once more
+    value = max(1, round(median_us))
     row = Row(
         task=source.task,
         method=source.method,
@@ -111,7 +112,7 @@ def _timed(source: Row, settings: Settings) -> tuple[Row, Measurement]:
         budget=source.budget,
         order=source.order,
         value=value,
-        median_us=round(timing.median_us, 1),
+        median_us=median_us,
         q1_us=round(timing.q1_us, 1),
         q3_us=round(timing.q3_us, 1),
         repeats=timing.repeats,
