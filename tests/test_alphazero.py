@@ -17,7 +17,7 @@ import torch
 import benchmarks_tasks
 import ccgym
 from baselines.mcts import layout_vertices
-from baselines.zero import checkpoint
+from baselines.zero import checkpoint, pretrained
 from baselines.zero.graphs import GraphPool
 from baselines.zero.train import Config, Run, train
 from baselines.zero.zero_shot import greedy_order, load_network
@@ -172,3 +172,27 @@ def test_zero_shot_greedy_orders_are_valid_and_reported_honestly(tmp_path, capsy
     assert [line["task"] for line in lines] == ["LIF", "AdaLIF"]
     assert lines[1]["greedy_network"] == ccgym.cost(graph, order).mults
     assert lines[1]["markowitz"] == ccgym.cost(graph, ccgym.markowitz_order(graph)).mults
+
+
+def test_a_run_starts_from_the_network_it_is_given_and_refuses_one_that_does_not_fit(tmp_path):
+    source = Run(Config(**{**SMALL, "seed": 1}))
+    checkpoint.save(tmp_path / "source.pt", source.state_dict())
+    pretrained.export(tmp_path / "source.pt", tmp_path / "net.pt")
+    started = Run(Config(**{**SMALL, "init": str(tmp_path / "net.pt")}))
+    for name, tensor in source.net.state_dict().items():
+        assert torch.equal(started.net.state_dict()[name], tensor), name
+    assert not all(torch.equal(Run(Config(**SMALL)).net.state_dict()[n], t) for n, t in source.net.state_dict().items())
+    with pytest.raises(ValueError, match="width"):
+        Run(Config(**{**SMALL, "width": 32, "init": str(tmp_path / "net.pt")}))
+    with pytest.raises(ValueError, match="no checkpoint"):
+        Config(**{**SMALL, "init": str(tmp_path / "missing.pt")})
+    with pytest.raises(ValueError, match="init"):  # a run is resumed from the same starting network only
+        Run(Config(**SMALL)).load_state_dict(started.state_dict())
+
+
+def test_the_shipped_pretrained_network_orders_unseen_tasks_better_than_markowitz():
+    net = load_network(pretrained.RANDOM_SEED0)
+    for task in ("SNN", "AdaLIF"):  # never trained on: it learned on random graphs only
+        graph = benchmarks_tasks.get(task).graph()
+        order = greedy_order(net, graph)
+        assert ccgym.cost(graph, order).mults < ccgym.cost(graph, ccgym.markowitz_order(graph)).mults

@@ -255,7 +255,8 @@ def test_published_proofs_belong_to_rows_of_the_board():
 def test_learned_agents_run_only_when_named():
     from baselines.leaderboard.run import Plan
 
-    assert "alphazero" in methods_module.METHODS and "alphazero" not in Plan().methods
+    for name in ("alphazero", "alphazero-pretrained", "ppo", "ppo-best"):
+        assert methods_module.METHODS[name].learned and name not in Plan().methods
     assert {"forward", "exact", "beam"} <= set(Plan().methods)
 
 

@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -13,6 +14,7 @@ import benchmarks_tasks
 import ccgym
 from baselines import exact, heuristics, search
 from baselines.budget import Budget
+from baselines.zero import pretrained
 from baselines.zero import train as zero
 from ccgym.edge_list import to_actions
 
@@ -76,12 +78,20 @@ def _exact(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
     return Outcome(solution.order, solution.lower_bound)
 
 
-def _alphazero(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
-    """AlphaZero trained from scratch on the task's graph for the budget's wall seconds; its best order played."""
-    seconds = time_limit(budget, "alphazero method")
-    run = zero.Run(zero.Config(task=graph.metadata.get("task", ""), budget=seconds, seed=seed))
-    run.train_for(seconds, clock=time.perf_counter)
-    return Outcome(run.best_order)
+def _alphazero(init: Path | None) -> Callable[[ccgym.Graph, int, Budget | None], Outcome]:
+    """AlphaZero trained on the task's graph for the budget's wall seconds, from ``init``'s network or from scratch.
+
+    Its outcome is the best order it played.
+    """
+
+    def run(graph: ccgym.Graph, seed: int, budget: Budget | None) -> Outcome:
+        seconds = time_limit(budget, "alphazero method")
+        config = zero.Config(task=graph.metadata.get("task", ""), budget=seconds, seed=seed, init=str(init or ""))
+        agent = zero.Run(config)
+        agent.train_for(seconds, clock=time.perf_counter)
+        return Outcome(agent.best_order)
+
+    return run
 
 
 def _published_alphagrad_order(graph: ccgym.Graph) -> list[int] | None:
@@ -113,7 +123,8 @@ METHODS: dict[str, Method] = {
         _search("annealing", search.annealing),
         _search("beam", search.beam),
         Method("exact", _exact, seeded=True, budgeted=True, proves_bounds=True),
-        Method("alphazero", _alphazero, seeded=True, budgeted=True, learned=True),
+        Method("alphazero", _alphazero(None), seeded=True, budgeted=True, learned=True),
+        Method("alphazero-pretrained", _alphazero(pretrained.RANDOM_SEED0), seeded=True, budgeted=True, learned=True),
         Method(
             PUBLISHED_ALPHAGRAD,
             _alphagrad_published,

@@ -26,6 +26,8 @@ NOTES = {
     "ppo": "MaskablePPO with a per-vertex graph policy (baselines/ppo), its deterministic order after training",
     "ppo-best": "the best order PPO met while training (or its deterministic order if cheaper): same run as ppo",
     "alphazero": "AlphaZero (baselines/zero) trained from scratch on the task for the budget; the best order it played",
+    "alphazero-pretrained": "the same, starting from the network pretrained on random graphs that ccgym ships "
+    "(baselines/zero/pretrained.py: 904 CPU-s once, shared by all tasks)",
     PUBLISHED: "the order the AlphaGrad paper (Lohoff & Neftci, NeurIPS 2024) published for its own graph, replayed",
 }
 

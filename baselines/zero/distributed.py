@@ -43,7 +43,8 @@ class SelfPlayer:
     """A self-play actor: a local run on the CPU whose network is refreshed before every round."""
 
     def __init__(self, config: Config) -> None:
-        self.run = Run(replace(config, workers=0, device="cpu", threads=1))  # one CPU per actor
+        # one CPU per actor; its weights come from the learner before every round, so --init is the learner's
+        self.run = Run(replace(config, workers=0, device="cpu", threads=1, init=""))
 
     def play_round(self, weights: dict[str, torch.Tensor], rng_state: dict) -> tuple[Episodes, np.ndarray, dict, float]:
         """Load ``weights``, play one round from generator state ``rng_state``.

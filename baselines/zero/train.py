@@ -1,7 +1,7 @@
 """AlphaZero on one task or on random graphs: self-play with the compiled Gumbel search, a replay buffer, a graph network.
 
     python baselines/alphazero.py [--task LIF|random] [--budget 120] [--seed 0] [--simulations 16] [--games 16]
-                                  [--out runs/alphazero-LIF-seed0] [--resume] [--device cpu]
+                                  [--init CHECKPOINT] [--out runs/alphazero-LIF-seed0] [--resume] [--device cpu]
                                   [--ray [--workers 2] [--ray-address auto|ADDRESS]]
 
 One iteration plays ``--games`` games at once (a search of ``--simulations``
@@ -12,7 +12,9 @@ values are near -1 on every task), then takes gradient steps on the policy's
 cross-entropy to the improved policy and the value's squared error. The best
 order ever played is kept. With ``--task random`` every iteration draws a
 fresh graph per game (:data:`RANDOM_GRAPHS`), for a network that is then used
-on the tasks zero-shot (:mod:`baselines.zero.zero_shot`). The run stops when
+on the tasks zero-shot (:mod:`baselines.zero.zero_shot`) or as the starting
+point of a run on one task (``--init``; :mod:`baselines.zero.pretrained`
+ships such a network). The run stops when
 ``--budget`` CPU seconds of its own process are spent (so a busy machine slows
 it down but does not shorten it; CPU time before a kill counts); it writes, in
 ``--out``:
@@ -87,6 +89,7 @@ class Config:
     device: str = "cpu"
     threads: int = 1  # torch's CPU threads: one wastes no CPU time waiting on a busy machine
     workers: int = 0  # self-play actors on Ray (baselines.zero.distributed); 0: this process plays
+    init: str = ""  # a checkpoint whose network the run starts from (baselines.zero.pretrained); "": random weights
 
     def __post_init__(self) -> None:
         if self.task != RANDOM and self.task not in benchmarks_tasks.names():
@@ -102,6 +105,8 @@ class Config:
             raise ValueError(f"--workers must be at least 1, got {self.workers}")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"--device {self.device}: no CUDA device is available here")
+        if self.init and not Path(self.init).is_file():
+            raise ValueError(f"--init: no checkpoint at {self.init}")
 
 
 class Run:
@@ -130,6 +135,8 @@ class Run:
         torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.net = GraphPolicyValueNet(config.width, config.layers).to(config.device)
+        if config.init:
+            self.net.load_state_dict(initial_weights(Path(config.init), config))
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
         self.search_config = SearchConfig(config.simulations, max_num_considered_actions=config.considered_actions)
         self.replay = ReplayBuffer(config.replay_capacity, kernels.key_words(layout[1]), layout[1])
@@ -244,6 +251,7 @@ class Run:
         """Continue from a checkpoint of a run with the same settings (``ValueError`` otherwise)."""
         saved = {key: value for key, value in state["config"].items() if key != "budget"}
         saved.setdefault("workers", 0)  # checkpoints from before Ray were local runs
+        saved.setdefault("init", "")  # and from before --init started from random weights
         mine = {key: value for key, value in asdict(self.config).items() if key != "budget"}
         if saved != mine:
             changed = sorted(key for key in mine if saved.get(key) != mine[key])
@@ -257,6 +265,16 @@ class Run:
         torch.set_rng_state(state["torch_rng"])
         self.iteration, self.episodes, self.seconds = state["iteration"], state["episodes"], state["seconds"]
         self.best_order, self.best_mults = state["best_order"], state["best_mults"]
+
+
+def initial_weights(path: Path, config: Config) -> dict:
+    """The network weights of the checkpoint at ``path`` (a run's, or a pretrained network's), checked to fit ``config``."""
+    state = checkpoint.load(path)
+    shape = {name: state["config"][name] for name in ("width", "layers")}
+    if shape != {"width": config.width, "layers": config.layers}:
+        raise ValueError(f"--init {path}: its network has {shape}, this run's width {config.width} and "
+                         f"layers {config.layers}")  # fmt: skip
+    return state["net"]
 
 
 # ----------------------------------------------------------------------------- the command
@@ -340,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-steps", type=int, default=defaults.train_steps, help="per iteration (default: 8)")
     parser.add_argument("--device", default=defaults.device, help="cpu or cuda (default: cpu)")
     parser.add_argument("--threads", type=int, default=defaults.threads, help="torch CPU threads (default: 1)")
+    parser.add_argument("--init", type=Path, help="start from this checkpoint's network (e.g. a --task random run's)")
     parser.add_argument("--out", type=Path, help="output folder (default: runs/alphazero-TASK-seedSEED)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     parser.add_argument("--ray", action="store_true", help="self-play on Ray actors (pip install -e '.[ray]')")
@@ -354,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = Config(args.task, args.budget, args.seed, args.simulations, args.games,
                         train_steps=args.train_steps, device=args.device, threads=args.threads,
-                        workers=workers)  # fmt: skip
+                        workers=workers, init=str(args.init or ""))  # fmt: skip
         out = args.out or Path("runs") / f"alphazero-{args.task}-seed{args.seed}"
         run = train(config, out, resume=args.resume, ray_address=args.ray_address)
     except (ValueError, RuntimeError, FileExistsError, FileNotFoundError) as error:
