@@ -17,7 +17,7 @@ from baselines.leaderboard import methods as methods_module
 from baselines.leaderboard.__main__ import main
 from baselines.leaderboard.methods import Method, Outcome
 from baselines.leaderboard.records import proofs_path, read_proofs
-from baselines.leaderboard.render import alphagrad_table, plot, render
+from baselines.leaderboard.render import alphagrad_table, learned_table, plot, render
 from baselines.leaderboard.run import run
 from baselines.leaderboard.store import append_rows
 
@@ -276,3 +276,18 @@ def test_merge_brings_verified_rows_once_and_refuses_the_rest(board, tmp_path, c
     fresh = tmp_path / "fresh" / "leaderboard.csv"
     assert main(["merge", str(tampered), "--results", str(fresh.parent)]) == 1
     assert len(read_rows(fresh)) == len(lines) - 2 and "REJECTED" in capsys.readouterr().err
+
+
+def test_the_learned_agents_table_holds_alphazero_against_its_goals(tmp_path, monkeypatch, board_plan):
+    forward = Method("alphazero", lambda graph, seed, budget: Outcome(ccgym.forward_order(graph)), True, True, learned=True)
+    monkeypatch.setitem(methods_module.METHODS, "alphazero", forward)  # a stand-in agent: forward mode's order
+    plan = dataclasses.replace(board_plan, tasks=["LIF"], methods=["reverse", "markowitz", "alphazero"])
+    path = tmp_path / "board.csv"
+    assert not run(plan, path, progress=False).refused
+    graph = benchmarks_tasks.get("LIF").graph()
+    costs = [ccgym.cost(graph, order(graph)).mults for order in (ccgym.reverse_order, ccgym.markowitz_order)]
+    agent = ccgym.cost(graph, ccgym.forward_order(graph)).mults
+    verdict = f"**{agent - min(costs)} more**" if agent > min(costs) else "met"
+    assert learned_table(path).splitlines()[2].startswith(
+        f"| LIF | {costs[0]} | {costs[1]} | — | — | — | {agent} | {verdict}"
+    )

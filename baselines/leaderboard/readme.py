@@ -1,4 +1,4 @@
-"""Write the leaderboard tables into a markdown file's ``leaderboard`` and ``alphagrad-comparison`` sections.
+"""Write the leaderboard tables into a markdown file's ``leaderboard``, ``alphagrad-comparison`` and ``learned-agents`` sections.
 
     python -m baselines.leaderboard.readme [README.md] [--results results]
 """
@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from baselines.leaderboard.render import alphagrad_table, markdown_table
+from baselines.leaderboard.render import alphagrad_table, learned_table, markdown_table
 from ccgym.markdown import replace_section
 
 
@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     csv_path = args.results / "leaderboard.csv"
     replace_section(args.file, "leaderboard", markdown_table(csv_path))
     replace_section(args.file, "alphagrad-comparison", alphagrad_table(csv_path))
+    replace_section(args.file, "learned-agents", learned_table(csv_path))
     return 0
 
 

@@ -145,6 +145,49 @@ def _alphagrad_table(rows: list[Row], proofs: list[Proof]) -> str:
     return "\n".join(lines)
 
 
+LEARNED = ("ppo-best", "alphazero", "alphazero-pretrained")  # the learned agents' columns, best order seen
+
+
+def learned_table(csv_path: Path) -> str:
+    """Per task, the learned agents beside reverse, Markowitz, annealing, the optimum and AlphaGrad's published count.
+
+    The last two columns hold the AlphaZero agent (the better of its two
+    methods) against its goals: no worse than min(Markowitz, reverse), and no
+    worse than the published AlphaGrad count where the paper has one.
+    """
+    rows = _mults(read_rows(csv_path))
+    best = best_values(rows)
+    known = targets(rows, read_proofs(csv_path))
+    agents = [name for name in LEARNED if any(row.method == name for row in rows)]
+    lines = [
+        "| Task | reverse | Markowitz | annealing | optimum or [bound, best] | AlphaGrad (published) | "
+        + " | ".join(agents) + " | AlphaZero vs min(Markowitz, reverse) | AlphaZero vs AlphaGrad |",
+        "|---|" + "---|" * (len(agents) + 7),
+    ]  # fmt: skip
+    for task in _task_order({row.task for row in rows if row.method in agents}):
+        values = best[task]
+        cells = [values.get(name) for name in ("reverse", "markowitz", "annealing")]
+        zero = [values[name] for name in ("alphazero", "alphazero-pretrained") if name in values]
+        line = [task, *(_plain(value) for value in cells), known[task].cell, _plain(values.get(PUBLISHED))]
+        line += [_cell(values.get(name), known[task].best) for name in agents]
+        floor = [values[name] for name in ("reverse", "markowitz") if name in values]
+        line += [_against(min(zero), min(floor)) if zero and floor else "—"]
+        line += [_against(min(zero), values[PUBLISHED]) if zero and PUBLISHED in values else "—"]
+        lines.append("| " + " | ".join(line) + " |")
+    return "\n".join(lines)
+
+
+def _plain(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _against(value: int, goal: int) -> str:
+    """``value`` against a goal it should not exceed: ``met (−n)``, ``met`` when equal, or ``**n more**``."""
+    if value < goal:
+        return f"met ({value - goal})"
+    return "met (equal)" if value == goal else f"**{value - goal} more**"
+
+
 def _comparison(rows: list[Row], proofs: list[Proof]) -> str:
     """The paragraph and table of :func:`alphagrad_table`, if the rows have the published orders."""
     if not any(row.method == PUBLISHED for row in rows):
