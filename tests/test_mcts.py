@@ -248,12 +248,18 @@ def test_sequential_halving_table():
 # ----------------------------------------------------------------------------- compiled against plain Python
 
 
+@pytest.mark.parametrize("in_loop", [True, False], ids=["evaluator-in-loop", "evaluator-from-python"])
 @pytest.mark.parametrize("config", CONFIGS, ids=str)
-def test_compiled_and_plain_python_searches_agree(config):
-    """Same visit counts, actions, policies and whole trees, move after move, on a fixed seed."""
+def test_compiled_and_plain_python_searches_agree(config, in_loop):
+    """Same visit counts, actions, policies and whole trees, move after move, on a fixed seed.
+
+    The compiled search runs the (compiled) rollout evaluator inside its loop,
+    or calls it from Python at every simulation as it calls a network.
+    """
     _, batch = mixed_batch()
     config = SearchConfig(16, **config)
-    compiled = searches(batch, rollout_evaluator, config, seed=3)
+    evaluator = rollout_evaluator if in_loop else lambda leaves: rollout_evaluator(leaves)
+    compiled = searches(batch, evaluator, config, seed=3)
     python = searches(batch, rollout_evaluator, config, seed=3, run=reference.run_search)
     moves = 0
     for (_, fast, out_fast), (_, slow, out_slow) in zip(compiled, python, strict=True):

@@ -7,13 +7,21 @@ Every line is one search configuration, run from the task's first state
 logits and values) and Gumbel selection, by the compiled search and by the
 plain-Python one (:mod:`baselines.mcts.reference`) in the same process:
 
+- ``compiled``: the compiled search with the uniform evaluator run inside
+  its loop (a :class:`~baselines.mcts.evaluators.CompiledEvaluator`: the
+  whole search is one compiled call);
+- ``compiled_python_evaluator``: the compiled search calling the same
+  evaluator from Python once per simulation, as it calls a network;
+- ``python``: the plain-Python search, the same evaluator called from Python;
+
 - ``simulations_per_second``: game-simulations (``B`` per step of the search)
   per second, over whole searches (root evaluation, tree reset and result
   included), median of repeated searches filling ``--seconds``;
 - ``evaluator_share``: the fraction of that time spent inside the evaluator
   call (the Python call and its arrays), the rest being the tree and the
   kernels;
-- ``speedup``: compiled over plain Python;
+- ``speedup``: compiled over plain Python (``speedup_python_evaluator``: the
+  second over plain Python);
 - ``rebuild``: ``path`` (replay the actions from the root, the default) and
   ``key`` (rebuild from the state key: every eliminated vertex again), both
   compiled; the line ``rebuild`` compares them at a mid-episode root, where
@@ -75,14 +83,20 @@ def measure(
     run,
     seconds: float,
     evaluate: Evaluator = uniform_evaluator,
+    in_loop: bool = False,
 ) -> dict:
-    """Simulations per second and the evaluator's share of the time, over repeated searches."""
+    """Simulations per second and the evaluator's share of the time, over repeated searches.
+
+    ``in_loop``: pass the (compiled) evaluator to the search as it is, so the
+    compiled search runs it inside its own loop; its share is then not measured.
+    """
     batch_size = roots.active.shape[0]
-    evaluator = TimedEvaluator(evaluate)
+    evaluator = evaluate if in_loop else TimedEvaluator(evaluate)
     searcher = Searcher(kernels.repeat_graph(packed, batch_size), evaluator, config, run)
     rng = np.random.default_rng(0)
     searcher.search(roots, rng)  # warm-up
-    evaluator.seconds = 0.0
+    if not in_loop:
+        evaluator.seconds = 0.0
     times = []
     started = time.perf_counter()
     while not times or time.perf_counter() - started < seconds:
@@ -91,7 +105,7 @@ def measure(
         times.append(time.perf_counter() - start)
     return {
         "simulations_per_second": round(batch_size * config.num_simulations / statistics.median(times)),
-        "evaluator_share": round(evaluator.seconds / sum(times), 3),
+        "evaluator_share": None if in_loop else round(evaluator.seconds / sum(times), 3),
         "searches": len(times),
     }
 
@@ -134,11 +148,14 @@ def main(argv: list[str] | None = None) -> None:
         packed = benchmarks_tasks.get(task).graph().packed
         for batch_size in args.batches:
             roots = roots_after(packed, batch_size, 0)
-            compiled = measure(packed, roots, config, run_search, args.seconds)
+            compiled = measure(packed, roots, config, run_search, args.seconds, in_loop=True)
+            generator = measure(packed, roots, config, run_search, args.seconds)
             python = measure(packed, roots, config, reference.run_search, args.seconds)
             line = {"kind": "search", "task": task, "batch": batch_size, "simulations": args.simulations}
-            line |= {"compiled": compiled, "python": python}
-            line["speedup"] = round(compiled["simulations_per_second"] / python["simulations_per_second"], 1)
+            line |= {"compiled": compiled, "compiled_python_evaluator": generator, "python": python}
+            for name in ("compiled", "compiled_python_evaluator"):
+                ratio = line[name]["simulations_per_second"] / python["simulations_per_second"]
+                line["speedup" if name == "compiled" else "speedup_python_evaluator"] = round(ratio, 1)
             print(json.dumps(line), flush=True)
         roots = roots_after(packed, args.batches[-1], 0)
         line = {"kind": "network", "task": task, "batch": args.batches[-1], "simulations": args.simulations}

@@ -1,4 +1,4 @@
-"""The evaluator contract of the tree search, and two evaluators without a network.
+"""The evaluator contract of the tree search, and two evaluators without a network, compiled.
 
 An evaluator is a plain Python callable ``evaluate(leaves) -> (logits, values)``
 called once per simulation (and once per move for the roots) with the leaves of
@@ -47,16 +47,37 @@ class Leaves(NamedTuple):
 Evaluator = Callable[[Leaves], tuple[np.ndarray, np.ndarray]]
 
 
-def uniform_evaluator(leaves: Leaves) -> tuple[np.ndarray, np.ndarray]:
-    """Zero logits (a uniform prior over the legal actions) and value 0 everywhere."""
-    return np.zeros(leaves.eliminated.shape, np.float64), np.zeros(leaves.eliminated.shape[0], np.float64)
+UNIFORM, ROLLOUT = 0, 1  # the codes of the evaluators written in Numba
 
 
-def rollout_evaluator(leaves: Leaves) -> tuple[np.ndarray, np.ndarray]:
-    """Zero logits; the value of a greedy completion (cheapest action now, ties to the lowest) of each needed leaf."""
-    values = np.zeros(leaves.eliminated.shape[0], np.float64)
-    _greedy_values(leaves.batch, leaves.edges, leaves.eliminated, leaves.needed, leaves.normalizer, values)
-    return np.zeros(leaves.eliminated.shape, np.float64), values
+class CompiledEvaluator:
+    """One of the evaluators written in Numba (``code``: :data:`UNIFORM` or :data:`ROLLOUT`).
+
+    It is an :data:`Evaluator` like any other (calling it allocates the
+    outputs), and the compiled search runs it from inside its own loop
+    (:func:`evaluate_compiled`), so a whole search is one compiled call with
+    no Python per simulation. (A code rather than a function argument: Numba
+    cannot cache a function that takes another compiled function.)
+    """
+
+    def __init__(self, code: int, doc: str) -> None:
+        self.code = code
+        self.__doc__ = doc
+
+    def __call__(self, leaves: Leaves) -> tuple[np.ndarray, np.ndarray]:
+        logits = np.empty(leaves.eliminated.shape, np.float64)
+        values = np.empty(leaves.eliminated.shape[0], np.float64)
+        evaluate_compiled(self.code, leaves, logits, values)
+        return logits, values
+
+
+@njit(cache=True)
+def evaluate_compiled(code: int, leaves: Leaves, logits, values) -> None:
+    """Fill ``logits`` and ``values`` for ``leaves`` as the compiled evaluator ``code`` does."""
+    logits[:] = 0.0
+    values[:] = 0.0
+    if code == ROLLOUT:
+        _greedy_values(leaves.batch, leaves.edges, leaves.eliminated, leaves.needed, leaves.normalizer, values)
 
 
 @njit(cache=True)
@@ -82,3 +103,9 @@ def _greedy_values(batch: PackedBatch, edges, eliminated, needed, normalizer, va
                     best = a
             total += kernels.step(graph, state, left, best, touched)[0]
         values[b] = -total / normalizer[b]
+
+
+uniform_evaluator = CompiledEvaluator(UNIFORM, "Zero logits (a uniform prior over the legal actions) and value 0 everywhere.")
+rollout_evaluator = CompiledEvaluator(
+    ROLLOUT, "Zero logits; the value of a greedy completion (cheapest action now, ties to the lowest) of each needed leaf."
+)

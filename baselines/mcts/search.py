@@ -8,7 +8,10 @@ value 0), one call of the Python evaluator on the leaves of all games,
 :func:`expand` and :func:`backward`. :func:`run_search` is the whole search
 as one compiled generator that yields whenever the leaves wait for the
 evaluator, so only the evaluator call is Python; every loop over games, nodes
-and actions is ``njit`` code, and nothing is allocated per node.
+and actions is ``njit`` code, and nothing is allocated per node. An evaluator
+written in Numba (:class:`~baselines.mcts.evaluators.CompiledEvaluator`, such
+as the uniform and rollout ones) is called from inside the loop instead
+(:func:`run_search_compiled`): no Python at all during a search.
 
 - **Root** (``selection="gumbel"``): Gumbel noise ``g`` per legal action;
   sequential halving over ``m = min(max_num_considered_actions, #legal)``
@@ -50,7 +53,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from baselines.mcts.evaluators import Evaluator, Leaves
+from baselines.mcts.evaluators import CompiledEvaluator, Evaluator, Leaves, evaluate_compiled
 from baselines.mcts.tree import ROOT_INDEX, UNVISITED, Tree, is_terminal, tree_init, tree_reset
 from ccgym import kernels
 from ccgym.kernels import PackedBatch, PackedGraph
@@ -655,6 +658,32 @@ def run_search(
     summarize(tree, roots, settings, scratch, output)
 
 
+@njit(cache=True)
+def run_search_compiled(
+    evaluator: int,
+    tree: Tree,
+    roots: Roots,
+    table,
+    settings: Settings,
+    selection: Selection,
+    leaves: Leaves,
+    scratch: Scratch,
+    evaluation: Evaluation,
+    output: SearchOutput,
+) -> None:
+    """:func:`run_search` with the compiled evaluator of code ``evaluator`` run in place (no generator, no Python)."""
+    load_roots(roots, leaves, scratch)
+    evaluate_compiled(evaluator, leaves, evaluation.logits, evaluation.values)
+    expand_roots(tree, roots, leaves, evaluation.logits, evaluation.values, evaluation.gumbel)
+    for simulation in range(table.shape[1]):
+        simulate(tree, roots, table, settings, selection, scratch)
+        step_leaves(tree, roots, settings, selection, leaves, scratch)
+        evaluate_compiled(evaluator, leaves, evaluation.logits, evaluation.values)
+        expand(tree, roots, simulation, selection, leaves, evaluation.logits, evaluation.values)
+        backward(tree, roots, selection)
+    summarize(tree, roots, settings, scratch, output)
+
+
 SearchRun = Callable[..., Iterator[int]]  # run_search, or reference.run_search
 
 
@@ -665,7 +694,9 @@ class Searcher:
     every active root and returns a :class:`SearchOutput`; the evaluator is
     called once for the roots and once per simulation, each time on all games.
     ``run`` is the search generator: :func:`run_search`, or the plain-Python
-    one of :mod:`baselines.mcts.reference`.
+    one of :mod:`baselines.mcts.reference`. With :func:`run_search` and a
+    :class:`~baselines.mcts.evaluators.CompiledEvaluator` the whole search is
+    one compiled call (:func:`run_search_compiled`).
     """
 
     def __init__(
@@ -707,9 +738,11 @@ class Searcher:
         b, a = leaves.eliminated.shape
         evaluation.gumbel[:] = self.config.gumbel_scale * rng.gumbel(size=(b, a))
         output = SearchOutput(np.empty(b, np.int64), np.empty((b, a), np.int64), np.empty((b, a)), np.empty(b))
-        for _ in self.run(
-            self.tree, roots, self.table, self.settings, self.selection, leaves, self.scratch, evaluation, output
-        ):
+        state = (self.tree, roots, self.table, self.settings, self.selection, leaves, self.scratch, evaluation, output)
+        if self.run is run_search and isinstance(evaluate, CompiledEvaluator):
+            run_search_compiled(evaluate.code, *state)  # the whole search in one compiled call
+            return output
+        for _ in self.run(*state):
             logits, values = evaluate(leaves)
             np.copyto(evaluation.logits, logits)
             np.copyto(evaluation.values, values)
