@@ -47,7 +47,7 @@ class Leaves(NamedTuple):
 Evaluator = Callable[[Leaves], tuple[np.ndarray, np.ndarray]]
 
 
-UNIFORM, ROLLOUT = 0, 1  # the codes of the evaluators written in Numba
+FROM_PYTHON, UNIFORM, ROLLOUT = -1, 0, 1  # the search calls a Python evaluator, or one written in Numba
 
 
 class CompiledEvaluator:
@@ -105,7 +105,10 @@ def _greedy_values(batch: PackedBatch, edges, eliminated, needed, normalizer, va
         values[b] = -total / normalizer[b]
 
 
-uniform_evaluator = CompiledEvaluator(UNIFORM, "Zero logits (a uniform prior over the legal actions) and value 0 everywhere.")
+uniform_evaluator = CompiledEvaluator(
+    UNIFORM, "Zero logits (a uniform prior over the legal actions) and value 0 everywhere."
+)
 rollout_evaluator = CompiledEvaluator(
-    ROLLOUT, "Zero logits; the value of a greedy completion (cheapest action now, ties to the lowest) of each needed leaf."
+    ROLLOUT,
+    "Zero logits; the value of a greedy completion (cheapest action now, ties to the lowest) of each needed leaf.",
 )

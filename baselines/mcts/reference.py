@@ -248,8 +248,13 @@ def run_search(
     scratch,
     evaluation: Evaluation,
     output: SearchOutput,
+    evaluator: int,
 ):
-    """:func:`baselines.mcts.search.run_search` in plain Python (``scratch`` is not used)."""
+    """:func:`baselines.mcts.search.run_search` in plain Python (``scratch`` is not used).
+
+    It yields for every evaluation whatever ``evaluator`` says: the caller
+    calls the evaluator, compiled or not, from Python.
+    """
     _load_roots(roots, leaves)
     yield -1
     _expand_roots(tree, roots, leaves, evaluation.logits, evaluation.values, evaluation.gumbel)

@@ -11,7 +11,7 @@ evaluator, so only the evaluator call is Python; every loop over games, nodes
 and actions is ``njit`` code, and nothing is allocated per node. An evaluator
 written in Numba (:class:`~baselines.mcts.evaluators.CompiledEvaluator`, such
 as the uniform and rollout ones) is called from inside the loop instead
-(:func:`run_search_compiled`): no Python at all during a search.
+(``evaluator`` of :func:`run_search`): no Python at all during a search.
 
 - **Root** (``selection="gumbel"``): Gumbel noise ``g`` per legal action;
   sequential halving over ``m = min(max_num_considered_actions, #legal)``
@@ -53,7 +53,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from baselines.mcts.evaluators import CompiledEvaluator, Evaluator, Leaves, evaluate_compiled
+from baselines.mcts.evaluators import FROM_PYTHON, CompiledEvaluator, Evaluator, Leaves, evaluate_compiled
 from baselines.mcts.tree import ROOT_INDEX, UNVISITED, Tree, is_terminal, tree_init, tree_reset
 from ccgym import kernels
 from ccgym.kernels import PackedBatch, PackedGraph
@@ -638,47 +638,30 @@ def run_search(
     scratch: Scratch,
     evaluation: Evaluation,
     output: SearchOutput,
+    evaluator: int,
 ):
     """One search of every active game, as a generator: it yields whenever ``leaves`` wait for an evaluation.
 
-    The caller writes the evaluator's outputs for ``leaves`` into ``evaluation``
+    With ``evaluator`` :data:`~baselines.mcts.evaluators.FROM_PYTHON` the
+    caller writes the evaluator's outputs for ``leaves`` into ``evaluation``
     and resumes it: first for the roots (``evaluation.gumbel`` must be drawn
-    by then), then once per simulation. Writes the tree, the buffers and, at
-    the end, ``output``.
+    by then), then once per simulation. With the code of a compiled evaluator
+    it runs that evaluator in place and never yields: the whole search is one
+    resume. Writes the tree, the buffers and, at the end, ``output``.
     """
     load_roots(roots, leaves, scratch)
-    yield -1
-    expand_roots(tree, roots, leaves, evaluation.logits, evaluation.values, evaluation.gumbel)
-    for simulation in range(table.shape[1]):
-        simulate(tree, roots, table, settings, selection, scratch)
-        step_leaves(tree, roots, settings, selection, leaves, scratch)
-        yield simulation
-        expand(tree, roots, simulation, selection, leaves, evaluation.logits, evaluation.values)
-        backward(tree, roots, selection)
-    summarize(tree, roots, settings, scratch, output)
-
-
-@njit(cache=True)
-def run_search_compiled(
-    evaluator: int,
-    tree: Tree,
-    roots: Roots,
-    table,
-    settings: Settings,
-    selection: Selection,
-    leaves: Leaves,
-    scratch: Scratch,
-    evaluation: Evaluation,
-    output: SearchOutput,
-) -> None:
-    """:func:`run_search` with the compiled evaluator of code ``evaluator`` run in place (no generator, no Python)."""
-    load_roots(roots, leaves, scratch)
-    evaluate_compiled(evaluator, leaves, evaluation.logits, evaluation.values)
-    expand_roots(tree, roots, leaves, evaluation.logits, evaluation.values, evaluation.gumbel)
-    for simulation in range(table.shape[1]):
-        simulate(tree, roots, table, settings, selection, scratch)
-        step_leaves(tree, roots, settings, selection, leaves, scratch)
+    if evaluator == FROM_PYTHON:
+        yield -1
+    else:
         evaluate_compiled(evaluator, leaves, evaluation.logits, evaluation.values)
+    expand_roots(tree, roots, leaves, evaluation.logits, evaluation.values, evaluation.gumbel)
+    for simulation in range(table.shape[1]):
+        simulate(tree, roots, table, settings, selection, scratch)
+        step_leaves(tree, roots, settings, selection, leaves, scratch)
+        if evaluator == FROM_PYTHON:
+            yield simulation
+        else:
+            evaluate_compiled(evaluator, leaves, evaluation.logits, evaluation.values)
         expand(tree, roots, simulation, selection, leaves, evaluation.logits, evaluation.values)
         backward(tree, roots, selection)
     summarize(tree, roots, settings, scratch, output)
@@ -694,9 +677,9 @@ class Searcher:
     every active root and returns a :class:`SearchOutput`; the evaluator is
     called once for the roots and once per simulation, each time on all games.
     ``run`` is the search generator: :func:`run_search`, or the plain-Python
-    one of :mod:`baselines.mcts.reference`. With :func:`run_search` and a
-    :class:`~baselines.mcts.evaluators.CompiledEvaluator` the whole search is
-    one compiled call (:func:`run_search_compiled`).
+    one of :mod:`baselines.mcts.reference`. Given a
+    :class:`~baselines.mcts.evaluators.CompiledEvaluator`, the search runs it
+    in place, without a Python call per simulation.
     """
 
     def __init__(
@@ -738,11 +721,9 @@ class Searcher:
         b, a = leaves.eliminated.shape
         evaluation.gumbel[:] = self.config.gumbel_scale * rng.gumbel(size=(b, a))
         output = SearchOutput(np.empty(b, np.int64), np.empty((b, a), np.int64), np.empty((b, a)), np.empty(b))
+        code = evaluate.code if isinstance(evaluate, CompiledEvaluator) else FROM_PYTHON
         state = (self.tree, roots, self.table, self.settings, self.selection, leaves, self.scratch, evaluation, output)
-        if self.run is run_search and isinstance(evaluate, CompiledEvaluator):
-            run_search_compiled(evaluate.code, *state)  # the whole search in one compiled call
-            return output
-        for _ in self.run(*state):
+        for _ in self.run(*state, code):
             logits, values = evaluate(leaves)
             np.copyto(evaluation.logits, logits)
             np.copyto(evaluation.values, values)
