@@ -108,7 +108,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from ccgym import kernels
-from ccgym.kernels import NO_EDGE, PackedBatch, PackedGraph, graph_at
+from ccgym.kernels import NO_EDGE, PackedBatch, PackedGraph, graph_at, uncounted
 
 VERTEX_FEATURES = (
     "input", "intermediate", "output", "legal", "size", "rank",
@@ -171,13 +171,13 @@ def inverse_log_scale(size_scale: int) -> float:
     return 1.0 / math.log(size_scale) if size_scale > 1 else 0.0
 
 
-@njit(cache=True)
+@uncounted
 def log_ratio(size: int, inv_log_scale: float) -> float:
     """``log(size) * inv_log_scale``, clipped to 1."""
     return min(math.log(size) * inv_log_scale, 1.0)
 
 
-@njit(cache=True)
+@uncounted
 def numel(graph: PackedGraph, v: int) -> int:
     """Number of values of vertex ``v``."""
     size = 1
@@ -186,7 +186,7 @@ def numel(graph: PackedGraph, v: int) -> int:
     return size
 
 
-@njit(cache=True)
+@uncounted
 def diagonal_size(graph: PackedGraph, code: int, dst: int, src: int) -> int:
     """Product of the sizes of an edge's labels shared by an output axis and an input axis."""
     n_dst = graph.ndims[dst]
@@ -355,7 +355,7 @@ def empty_neighbours(num_rows: int, batch_size: int | None = None) -> Neighbours
     return Neighbours(np.zeros(shape, np.uint64), np.zeros(shape, np.uint64))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plan_at(plans: FeaturePlan, b: int) -> FeaturePlan:
     """Plan ``b`` of a batch of plans."""
     return FeaturePlan(
@@ -371,13 +371,13 @@ def plan_at(plans: FeaturePlan, b: int) -> FeaturePlan:
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def features_at(out: Features, b: int) -> Features:
     """Slot ``b`` of batched buffers (views)."""
     return Features(out.vertex[b], out.edge_index[b], out.edge_features[b], out.edge_mask[b], out.num_edges[b])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def neighbours_at(neighbours: Neighbours, b: int) -> Neighbours:
     """Slot ``b`` of batched :class:`Neighbours` (views)."""
     return Neighbours(neighbours.preds[b], neighbours.succs[b])
@@ -515,11 +515,11 @@ def _is_intermediate(graph: PackedGraph, v: int) -> bool:
     return graph.num_inputs <= v < graph.num_inputs + graph.num_intermediates
 
 
-@njit(cache=True)
+@uncounted
 def encode(graph: PackedGraph, plan: FeaturePlan, edges, eliminated, out: Features) -> None:
     """Write the encoding of the state ``(edges, eliminated)`` into ``out``."""
-    out.vertex[:] = plan.vertex_static
-    out.edge_index[:] = plan.edge_index
+    kernels.assign(out.vertex, plan.vertex_static)
+    kernels.assign(out.edge_index, plan.edge_index)
     out.edge_features[:] = 0.0
     out.edge_mask[:] = 0
     n = edges.shape[0]
@@ -535,7 +535,7 @@ def encode(graph: PackedGraph, plan: FeaturePlan, edges, eliminated, out: Featur
         _write_vertex(graph, plan, edges, v, legal, out)
 
 
-@njit(cache=True)
+@uncounted
 def update(
     graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, touched, n_preds: int, n_succs: int, out: Features
 ) -> None:
@@ -568,7 +568,7 @@ def _update_edges(graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, tou
     out.num_edges[0] += added - n_preds - n_succs
 
 
-@njit(cache=True)
+@uncounted
 def eliminate_and_update(graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, touched, out: Features):
     """:func:`ccgym.kernels.eliminate` that also updates ``out``; returns ``(mults, memory_change)``.
 
@@ -579,7 +579,7 @@ def eliminate_and_update(graph: PackedGraph, plan: FeaturePlan, edges, vertex: i
     return mults, memory_change
 
 
-@njit(cache=True)
+@uncounted
 def encode_tracked(graph: PackedGraph, plan: FeaturePlan, edges, eliminated, out: Features, neighbours: Neighbours):
     """:func:`encode`, and the neighbours of the state into ``neighbours``."""
     encode(graph, plan, edges, eliminated, out)
@@ -593,7 +593,7 @@ def encode_tracked(graph: PackedGraph, plan: FeaturePlan, edges, eliminated, out
                 _set_bit(neighbours.preds, plan.rows[dst], plan.rows[src])
 
 
-@njit(cache=True)
+@uncounted
 def update_tracked(
     graph: PackedGraph,
     plan: FeaturePlan,
@@ -625,7 +625,7 @@ def update_tracked(
         _write_vertex_tracked(graph, plan, edges, touched[t], _is_intermediate(graph, touched[t]), out, neighbours)
 
 
-@njit(cache=True)
+@uncounted
 def eliminate_and_update_tracked(
     graph: PackedGraph, plan: FeaturePlan, edges, vertex: int, touched, out: Features, neighbours: Neighbours
 ):
@@ -635,7 +635,7 @@ def eliminate_and_update_tracked(
     return mults, memory_change
 
 
-@njit(cache=True)
+@uncounted
 def encode_batch(batch: PackedBatch, plans: FeaturePlan, states, eliminated, out: Features) -> None:
     """Encode every state ``(states[b], eliminated[b])`` into slot ``b`` of batched ``out``."""
     for b in range(states.shape[0]):

@@ -64,6 +64,8 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.core.errors import TypingError
+from numba.extending import overload
 
 MAX_NDIM = 4
 MAX_AXES = 2 * MAX_NDIM
@@ -72,6 +74,58 @@ CARRY_SHIFT = 32
 UNIT = 1 << 48  # the edge's Jacobian is exactly the identity
 _B_SLOTS = MAX_AXES  # slot of label l of the second code in a product
 _SLOTS = 2 * MAX_AXES
+
+
+def uncounted(function):
+    """``njit(cache=True)`` without Numba's reference counting: for the kernels and the envs' compiled steps.
+
+    Numba counts the references to every array it binds, with an atomic
+    operation each time; an elimination reads its arrays from named tuples
+    inside its loops, and counting took 40% of the kernel's time and 60% of
+    the feature update's (``perf`` on RoeFlux). A function compiled this way,
+    and whatever it calls (Numba compiles the callees the same way), counts
+    nothing. So it must allocate nothing (Numba refuses to compile an
+    allocation, including the temporary of an array assignment: use
+    :func:`assign`) and return no array; helpers that return views into
+    their arguments (:func:`graph_at`) are ``inline="always"``. Callers that
+    count references may call it: it neither keeps nor frees their arrays
+    (``tests/test_uncounted.py``).
+    """
+    return njit(cache=True, _nrt=False)(function)
+
+
+def assign(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[...] = src`` for arrays of one shape (1 to 3 axes), without the temporary copy Numba may allocate."""
+    dst[...] = src
+
+
+@overload(assign, inline="always")
+def _assign(dst, src):
+    if dst.ndim == 1:
+
+        def assign_1d(dst, src):
+            for i in range(dst.shape[0]):
+                dst[i] = src[i]
+
+        return assign_1d
+    if dst.ndim == 2:
+
+        def assign_2d(dst, src):
+            for i in range(dst.shape[0]):
+                for j in range(dst.shape[1]):
+                    dst[i, j] = src[i, j]
+
+        return assign_2d
+    if dst.ndim == 3:
+
+        def assign_3d(dst, src):
+            for i in range(dst.shape[0]):
+                for j in range(dst.shape[1]):
+                    for k in range(dst.shape[2]):
+                        dst[i, j, k] = src[i, j, k]
+
+        return assign_3d
+    raise TypingError(f"assign takes arrays of 1 to 3 axes, got {dst.ndim}")
 
 
 class PackedGraph(NamedTuple):
@@ -122,7 +176,7 @@ def repeat_graph(graph: PackedGraph, batch_size: int) -> PackedBatch:
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def graph_at(batch: PackedBatch, b: int) -> PackedGraph:
     """Graph ``b`` of a batch, in the batch's layout."""
     return PackedGraph(
@@ -185,7 +239,7 @@ def _axis_size(graph: PackedGraph, dst: int, src: int, axis: int) -> int:
     return graph.shapes[dst, axis] if axis < n_dst else graph.shapes[src, axis - n_dst]
 
 
-@njit(cache=True)
+@uncounted
 def edge_size(graph: PackedGraph, code: int, dst: int, src: int) -> int:
     """Number of stored values of an edge: the product of its carried labels' sizes."""
     size = 1
@@ -282,7 +336,7 @@ def _unified_mults(
     return mults
 
 
-@njit(cache=True)
+@uncounted
 def product(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, i: int):
     """Structure and multiplication count of ``J[j,k] . J[k,i]``.
 
@@ -336,7 +390,7 @@ def product_mults(graph: PackedGraph, code_a: int, code_b: int, j: int, k: int, 
     return mults
 
 
-@njit(cache=True)
+@uncounted
 def join(graph: PackedGraph, code_x: int, code_y: int, dst: int, src: int) -> int:
     """Structure of the sum of two Jacobians of the same edge.
 
@@ -381,7 +435,7 @@ def join(graph: PackedGraph, code_x: int, code_y: int, dst: int, src: int) -> in
 # ----------------------------------------------------------------------------- one state
 
 
-@njit(cache=True)
+@uncounted
 def memory(graph: PackedGraph, edges) -> int:
     """Stored values over all edges of a state."""
     total = 0
@@ -394,7 +448,7 @@ def memory(graph: PackedGraph, edges) -> int:
     return total
 
 
-@njit(cache=True)
+@uncounted
 def elimination_cost(graph: PackedGraph, edges, vertex: int) -> int:
     """Multiplications that eliminating ``vertex`` would cost now (the state is not changed)."""
     n = edges.shape[0]
@@ -410,7 +464,7 @@ def elimination_cost(graph: PackedGraph, edges, vertex: int) -> int:
     return mults
 
 
-@njit(cache=True)
+@uncounted
 def eliminate_touched(graph: PackedGraph, edges, vertex: int, touched):
     """Eliminate ``vertex`` in place, reporting the vertices whose edges changed.
 
@@ -473,7 +527,7 @@ def eliminate(graph: PackedGraph, edges, vertex: int):
     return mults, change
 
 
-@njit(cache=True)
+@uncounted
 def step(graph: PackedGraph, edges, eliminated, action: int, touched):
     """Eliminate action ``action`` and mark it in ``eliminated``; returns ``(mults, memory_change)``.
 
@@ -484,7 +538,7 @@ def step(graph: PackedGraph, edges, eliminated, action: int, touched):
     return mults, change
 
 
-@njit(cache=True)
+@uncounted
 def action_costs_into(graph: PackedGraph, edges, eliminated, out) -> None:
     """Write the multiplications of every action into ``out`` (-1 for eliminated ones)."""
     for a in range(eliminated.shape[0]):
@@ -563,7 +617,7 @@ def key_words(num_intermediates: int) -> int:
     return max(1, (num_intermediates + 63) // 64)
 
 
-@njit(cache=True)
+@uncounted
 def state_key_into(eliminated, key) -> None:
     """Write the eliminated set as a bitset into ``key`` (``uint64[key_words(n)]``)."""
     key[:] = 0
@@ -580,13 +634,13 @@ def state_key(eliminated):
     return key
 
 
-@njit(cache=True)
+@uncounted
 def state_from_key(graph: PackedGraph, key, edges, eliminated, touched) -> None:
     """Rebuild the state of a key into ``edges`` and ``eliminated`` (eliminating the set in index order).
 
     ``touched`` is scratch from :func:`scratch`.
     """
-    edges[:, :] = graph.edges
+    assign(edges, graph.edges)
     for a in range(eliminated.shape[0]):
         eliminated[a] = ((key[a // 64] >> np.uint64(a % 64)) & np.uint64(1)) == np.uint64(1)
         if eliminated[a]:
@@ -596,7 +650,7 @@ def state_from_key(graph: PackedGraph, key, edges, eliminated, touched) -> None:
 # ----------------------------------------------------------------------------- batches
 
 
-@njit(cache=True)
+@uncounted
 def reset_batch(batch: PackedBatch, states, eliminated, which) -> None:
     """Restore the initial state of every game ``b`` with ``which[b]``.
 
@@ -605,12 +659,12 @@ def reset_batch(batch: PackedBatch, states, eliminated, which) -> None:
     for b in range(states.shape[0]):
         if not which[b]:
             continue
-        states[b] = batch.edges[b]
+        assign(states[b], batch.edges[b])
         eliminated[b] = False
         eliminated[b, batch.sizes[b, 1] :] = True
 
 
-@njit(cache=True)
+@uncounted
 def step_batch(batch: PackedBatch, states, eliminated, actions, active, mults, memory_change, touched) -> None:
     """Eliminate ``actions[b]`` in every game with ``active[b]``; writes ``mults[b]`` and ``memory_change[b]``.
 
@@ -624,7 +678,7 @@ def step_batch(batch: PackedBatch, states, eliminated, actions, active, mults, m
             memory_change[b] = 0
 
 
-@njit(cache=True)
+@uncounted
 def action_costs_batch(batch: PackedBatch, states, eliminated, out) -> None:
     """Write the cost of every action of every game into ``out[B, n]`` (-1 for illegal ones)."""
     for b in range(states.shape[0]):

@@ -272,6 +272,17 @@ def test_observations_stay_in_the_space(env_name):
         assert obs["num_edges"][0] == obs["edge_mask"].sum() > 0
 
 
+def test_each_observation_is_fresh_data():
+    env = gym.make(env_id("RoeFlux"), observation="features")
+    first, info = env.reset(seed=0)
+    kept = {key: value.copy() for key, value in first.items()}
+    second, *_ = env.step(int(np.flatnonzero(info["action_mask"])[0]))
+    for key in features.Features._fields:
+        assert not np.shares_memory(first[key], second[key])
+        np.testing.assert_array_equal(first[key], kept[key])  # the step left the earlier observation alone
+    assert (second["vertex"] != first["vertex"]).any()
+
+
 def test_padding_shares_the_shapes_of_tasks():
     envs = [gym.make(env_id(task), observation="features", pad_to=(16, 128, 20)) for task in ("LIF", "RoeFlux")]
     layout = Layout(16, 128, 20)

@@ -21,7 +21,7 @@ from ccgym.envs.feature_observation import FeatureObservation
 from ccgym.envs.games import pad_into, padded_batch
 from ccgym.envs.observation import Layout
 from ccgym.graph import Graph
-from ccgym.kernels import PackedGraph
+from ccgym.kernels import PackedGraph, assign
 
 
 class FeatureBuffers(NamedTuple):
@@ -38,13 +38,13 @@ class FeatureBuffers(NamedTuple):
 def _reset_features(buffers: FeatureBuffers, b: int) -> None:
     """Copy slot ``b``'s initial encoding over its encoding."""
     k = b % buffers.initial.vertex.shape[0]
-    buffers.out.vertex[b] = buffers.initial.vertex[k]
-    buffers.out.edge_index[b] = buffers.initial.edge_index[k]
-    buffers.out.edge_features[b] = buffers.initial.edge_features[k]
-    buffers.out.edge_mask[b] = buffers.initial.edge_mask[k]
-    buffers.out.num_edges[b] = buffers.initial.num_edges[k]
-    buffers.neighbours.preds[b] = buffers.initial_neighbours.preds[k]
-    buffers.neighbours.succs[b] = buffers.initial_neighbours.succs[k]
+    assign(buffers.out.vertex[b], buffers.initial.vertex[k])
+    assign(buffers.out.edge_index[b], buffers.initial.edge_index[k])
+    assign(buffers.out.edge_features[b], buffers.initial.edge_features[k])
+    assign(buffers.out.edge_mask[b], buffers.initial.edge_mask[k])
+    assign(buffers.out.num_edges[b], buffers.initial.num_edges[k])
+    assign(buffers.neighbours.preds[b], buffers.initial_neighbours.preds[k])
+    assign(buffers.neighbours.succs[b], buffers.initial_neighbours.succs[k])
 
 
 @njit(cache=True, inline="always")

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces
-from numba import njit
 
 from ccgym import features
 from ccgym.envs.bound_call import BoundCall
 from ccgym.envs.observation import Layout
 from ccgym.graph import Graph
-from ccgym.kernels import PackedGraph
+from ccgym.kernels import PackedGraph, uncounted
 
 
 def edge_slots(observation: str, max_edges: int | None, layout: Layout, own_graph: PackedGraph | None) -> int | None:
@@ -35,7 +34,7 @@ def edge_slots(observation: str, max_edges: int | None, layout: Layout, own_grap
     return features.reachable_pairs(own_graph) if own_graph is not None else layout.max_edges
 
 
-@njit(cache=True)
+@uncounted
 def _eliminate_and_update(graph: tuple, plan: tuple, edges, vertex: int, touched, out: tuple, neighbours: tuple):
     """:func:`ccgym.features.eliminate_and_update_tracked` over the fields of its named tuples.
 

@@ -23,7 +23,7 @@ from ccgym import kernels
 from ccgym.envs.batch_observation import reset_slot, update_slot
 from ccgym.envs.observation import Layout
 from ccgym.graph import Graph
-from ccgym.kernels import PackedBatch
+from ccgym.kernels import PackedBatch, uncounted
 
 
 class Games(NamedTuple):
@@ -91,7 +91,7 @@ def repeat_slot(batch: PackedBatch, num_slots: int) -> PackedBatch:
 
 @njit(cache=True, inline="always")
 def _reset_game(batch: PackedBatch, games: Games, buffers, b: int) -> None:
-    games.edges[b] = batch.edges[b]
+    kernels.assign(games.edges[b], batch.edges[b])
     n = batch.sizes[b, 1]
     games.mask[b, :n] = True
     games.mask[b, n:] = False
@@ -123,7 +123,7 @@ def _step_game(batch: PackedBatch, games: Games, buffers, b: int, action: int, m
     games.truncated[b] = not games.terminated[b] and games.steps[b] >= max_steps
 
 
-@njit(cache=True)
+@uncounted
 def reset_games(batch: PackedBatch, games: Games, buffers, which) -> None:
     """Start a new episode in every slot ``b`` with ``which[b]``: initial state, mask, costs and observation."""
     for b in range(which.shape[0]):
@@ -131,7 +131,7 @@ def reset_games(batch: PackedBatch, games: Games, buffers, which) -> None:
             _reset_game(batch, games, buffers, b)
 
 
-@njit(cache=True)
+@uncounted
 def step_games(batch: PackedBatch, games: Games, buffers, actions, resetting, max_steps: int) -> None:
     """Reset every slot with ``resetting[b]`` and eliminate ``actions[b]`` in every other one.
 
@@ -147,7 +147,7 @@ def step_games(batch: PackedBatch, games: Games, buffers, actions, resetting, ma
             _step_game(batch, games, buffers, b, actions[b], max_steps)
 
 
-@njit(cache=True)
+@uncounted
 def first_illegal(mask, actions, skipped) -> int:
     """The first slot ``b`` without ``skipped[b]`` whose action is not legal in ``mask``, or -1."""
     for b in range(actions.shape[0]):

@@ -107,7 +107,7 @@ def _write_edge(graph: kernels.PackedGraph, edges, src: int, dst: int, rows, inv
         obs[DIAGONAL, r, c] = log_ratio(diagonal_size(graph, code, dst, src), inv_log_scale)
 
 
-@njit(cache=True)
+@kernels.uncounted
 def encode(graph: kernels.PackedGraph, edges, eliminated, rows, inv_log_scale: float, obs) -> None:
     """Write the observation of a state ``(edges, eliminated)`` into ``obs``."""
     obs[:] = 0.0
@@ -127,7 +127,7 @@ def encode(graph: kernels.PackedGraph, edges, eliminated, rows, inv_log_scale: f
             obs[OUTPUT, r, r] = 1.0
 
 
-@njit(cache=True)
+@kernels.uncounted
 def update_touched(
     graph: kernels.PackedGraph, edges, vertex: int, touched, n_preds: int, n_succs: int, rows, inv_log_scale: float, obs
 ) -> None:
@@ -145,7 +145,7 @@ def update_touched(
     obs[ELIMINABLE, rows[vertex], rows[vertex]] = 0.0
 
 
-@njit(cache=True)
+@kernels.uncounted
 def eliminate_and_update(graph: kernels.PackedGraph, edges, vertex: int, rows, inv_log_scale: float, touched, obs):
     """:func:`ccgym.kernels.eliminate` that also updates ``obs``; returns ``(mults, memory_change)``.
 
