@@ -4,7 +4,8 @@ A uniformly random masked policy eliminates the intermediates in a uniformly
 random order, so every loop replays the same pre-drawn random permutations:
 
 - ``kernel``: :func:`ccgym.kernels.eliminate` on a copy of the initial arrays;
-- ``compiled``: the same elimination loop compiled (one call per episode);
+- ``compiled``: the same elimination loop compiled (one call per episode,
+  :func:`ccgym.kernels.eliminate_touched` with its scratch allocated once);
 - ``env``: ``CCElimEnv.step`` (reward, observation and info included);
 - ``env features``: the same with ``observation="features"``;
 - ``gym.make``: the same through ``gym.make``'s wrappers (the usual way in);
@@ -23,10 +24,10 @@ random masked policy that draws every slot's action in numpy from
 ``action_masks()`` (its time is reported apart), next to compiled loops over
 whole episodes in the same run:
 
-- ``compiled kernel``: :func:`ccgym.kernels.eliminate`, the baseline of ``ratio``;
+- ``compiled kernel``: :func:`ccgym.kernels.eliminate_touched`, the baseline of ``ratio``;
 - ``compiled kernel+dense``: the same keeping the dense ``(8, N, N)``
   observation up to date (:func:`ccgym.envs.observation.eliminate_and_update`),
-  the least any env with that observation can cost.
+  and resetting it by copying the whole initial observation.
 
 Each of these loops runs in several rounds, interleaved, and keeps its best
 round; the policy is timed alone and subtracted. ``--cpu-time`` times
@@ -88,18 +89,20 @@ def kernel_episode(graph: Graph) -> Callable[[list[int]], None]:
 
 
 @njit(cache=True)
-def _eliminate_all(graph: kernels.PackedGraph, vertices: np.ndarray) -> None:
+def _eliminate_all(graph: kernels.PackedGraph, vertices: np.ndarray, touched: np.ndarray) -> None:
     edges = graph.edges.copy()
     for vertex in vertices:
-        kernels.eliminate(graph, edges, vertex)
+        kernels.eliminate_touched(graph, edges, vertex, touched)
 
 
 def compiled_episode(graph: Graph) -> Callable[[list[int]], None]:
     """One episode of kernel steps in one compiled call."""
     packed = graph.packed
 
+    touched = kernels.scratch(packed)
+
     def run(order: list[int]) -> None:
-        _eliminate_all(packed, np.asarray(order, np.int64) + packed.num_inputs)
+        _eliminate_all(packed, np.asarray(order, np.int64) + packed.num_inputs, touched)
 
     return run
 
@@ -166,10 +169,11 @@ def measure(
 @njit(cache=True)
 def _kernel_episodes(graph: kernels.PackedGraph, orders: np.ndarray) -> None:
     """Eliminate every order (a row) on a fresh copy of the initial edges."""
+    touched = kernels.scratch(graph)
     for e in range(orders.shape[0]):
         edges = graph.edges.copy()
         for a in range(orders.shape[1]):
-            kernels.eliminate(graph, edges, graph.num_inputs + orders[e, a])
+            kernels.eliminate_touched(graph, edges, graph.num_inputs + orders[e, a], touched)
 
 
 @njit(cache=True)
