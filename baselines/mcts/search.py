@@ -8,7 +8,10 @@ value 0), one call of the Python evaluator on the leaves of all games,
 :func:`expand` and :func:`backward`. :func:`run_search` is the whole search
 as one compiled generator that yields whenever the leaves wait for the
 evaluator, so only the evaluator call is Python; every loop over games, nodes
-and actions is ``njit`` code, and nothing is allocated per node. An evaluator
+and actions is ``njit`` code, and nothing is allocated per node. The
+per-simulation functions are :func:`ccgym.kernels.uncounted`: they read the
+tree's named tuples inside their loops, where Numba's reference counting cost
+more than the search itself. An evaluator
 written in Numba (:class:`~baselines.mcts.evaluators.CompiledEvaluator`, such
 as the uniform and rollout ones) is called from inside the loop instead
 (``evaluator`` of :func:`run_search`): no Python at all during a search.
@@ -56,7 +59,7 @@ from numba import njit
 from baselines.mcts.evaluators import FROM_PYTHON, CompiledEvaluator, Evaluator, Leaves, evaluate_compiled
 from baselines.mcts.tree import ROOT_INDEX, UNVISITED, Tree, is_terminal, tree_init, tree_reset
 from ccgym import kernels
-from ccgym.kernels import PackedBatch, PackedGraph
+from ccgym.kernels import PackedBatch, PackedGraph, uncounted
 
 MIN_LOGIT = float(np.finfo(np.float64).min)  # logit of an illegal action: finite, so softmax never sees -inf
 TINY = float(np.finfo(np.float64).tiny)  # floor of a prior probability in the mixed value
@@ -201,7 +204,7 @@ def _reverse_costs_into(batch: PackedBatch, out) -> None:
 # ----------------------------------------------------------------------------- policies of one node
 
 
-@njit(cache=True)
+@uncounted
 def softmax_into(logits, out) -> None:
     """``out = softmax(logits)`` (``out`` may be ``logits``). Writes ``out``."""
     top = logits[0]
@@ -215,7 +218,7 @@ def softmax_into(logits, out) -> None:
         out[a] /= total
 
 
-@njit(cache=True)
+@uncounted
 def mask_logits_into(logits, legal, out) -> None:
     """``out`` = logits less the largest legal one on legal actions, the finite minimum elsewhere. Writes ``out``."""
     top = -np.inf
@@ -226,7 +229,7 @@ def mask_logits_into(logits, legal, out) -> None:
         out[a] = logits[a] - top if legal[a] else MIN_LOGIT
 
 
-@njit(cache=True)
+@uncounted
 def completed_qvalues_into(tree: Tree, b: int, node: int, settings: Settings, out) -> None:
     """mctx's ``qtransform_completed_by_mix_value`` over the legal actions (illegal ones get 0).
 
@@ -264,7 +267,7 @@ def completed_qvalues_into(tree: Tree, b: int, node: int, settings: Settings, ou
         out[a] = (out[a] - low) * scale if legal[a] else 0.0
 
 
-@njit(cache=True)
+@uncounted
 def considered_action(tree: Tree, b: int, considered_visit: int, qvalues) -> int:
     """The legal root action of largest ``max(LOW_SCORE, g + logits + q)`` among those visited ``considered_visit``
     times (mctx's ``score_considered``); -1 if there is none. Writes nothing.
@@ -281,7 +284,7 @@ def considered_action(tree: Tree, b: int, considered_visit: int, qvalues) -> int
     return best
 
 
-@njit(cache=True)
+@uncounted
 def gumbel_root_action(tree: Tree, b: int, table, settings: Settings, scratch: Scratch) -> int:
     """Sequential halving with Gumbel at the root. Writes the scratch's ``qvalues``."""
     qvalues = scratch.qvalues
@@ -296,7 +299,7 @@ def gumbel_root_action(tree: Tree, b: int, table, settings: Settings, scratch: S
     return considered_action(tree, b, considered, qvalues)
 
 
-@njit(cache=True)
+@uncounted
 def interior_action(tree: Tree, b: int, node: int, settings: Settings, scratch: Scratch) -> int:
     """The legal argmax of ``softmax(logits + sigma(q)) - N(a) / (1 + sum N)``.
 
@@ -327,7 +330,7 @@ def interior_action(tree: Tree, b: int, node: int, settings: Settings, scratch: 
     return best
 
 
-@njit(cache=True)
+@uncounted
 def puct_action(tree: Tree, b: int, node: int, settings: Settings) -> int:
     """The legal argmax of ``Q_norm(a) + sqrt(N) * c(N) * P(a) / (1 + N(a))``; writes nothing.
 
@@ -362,7 +365,7 @@ def puct_action(tree: Tree, b: int, node: int, settings: Settings) -> int:
 # ----------------------------------------------------------------------------- the steps of a simulation
 
 
-@njit(cache=True)
+@uncounted
 def simulate(tree: Tree, roots: Roots, table, settings: Settings, selection: Selection, scratch: Scratch) -> None:
     """Select from each active root down to an edge not expanded yet, or to a terminal node.
 
@@ -387,7 +390,7 @@ def simulate(tree: Tree, roots: Roots, table, settings: Settings, selection: Sel
         selection.action[b] = action
 
 
-@njit(cache=True)
+@uncounted
 def logged_step(graph: PackedGraph, edges, eliminated, action: int, b: int, scratch: Scratch) -> int:
     """:func:`ccgym.kernels.step`, after logging the entries it will change in game ``b``'s undo log.
 
@@ -427,14 +430,14 @@ def logged_step(graph: PackedGraph, edges, eliminated, action: int, b: int, scra
     return kernels.step(graph, edges, eliminated, action, scratch.touched)[0]
 
 
-@njit(cache=True)
+@uncounted
 def restore_root(roots: Roots, b: int, edges, eliminated, scratch: Scratch) -> None:
     """Bring game ``b``'s leaf buffers back to its root: undo the log (newest entry first), or copy the root if stale.
 
     Writes ``edges``, ``eliminated`` and the undo log (emptied).
     """
     if scratch.undo_stale[b]:
-        edges[:, :] = roots.edges[b]
+        kernels.assign(edges, roots.edges[b])
     else:
         v = edges.shape[0]
         cells, codes = scratch.undo_cells[b], scratch.undo_codes[b]
@@ -442,10 +445,10 @@ def restore_root(roots: Roots, b: int, edges, eliminated, scratch: Scratch) -> N
             edges[cells[k] // v, cells[k] % v] = codes[k]
     scratch.undo_count[b] = 0
     scratch.undo_stale[b] = False
-    eliminated[:] = roots.eliminated[b]
+    kernels.assign(eliminated, roots.eliminated[b])
 
 
-@njit(cache=True)
+@uncounted
 def replay_path(
     graph: PackedGraph, tree: Tree, roots: Roots, b: int, node: int, edges, eliminated, scratch: Scratch
 ) -> None:
@@ -464,7 +467,7 @@ def replay_path(
         logged_step(graph, edges, eliminated, path[i], b, scratch)
 
 
-@njit(cache=True)
+@uncounted
 def step_leaves(
     tree: Tree, roots: Roots, settings: Settings, selection: Selection, leaves: Leaves, scratch: Scratch
 ) -> None:
@@ -494,14 +497,14 @@ def step_leaves(
         leaves.needed[b] = not eliminated.all()
 
 
-@njit(cache=True)
+@uncounted
 def set_node(tree: Tree, b: int, node: int, leaves: Leaves, logits, values) -> None:
     """Fill a new node from game ``b``'s leaf and its evaluation (value 0 where not needed: terminal).
 
     Writes the node's ``keys``, ``legal``, ``children_prior_logits`` (masked), ``children_prior_probs``,
     ``raw_values`` and ``node_values``.
     """
-    tree.keys[b, node] = leaves.keys[b]
+    kernels.assign(tree.keys[b, node], leaves.keys[b])
     legal, eliminated = tree.legal[b, node], leaves.eliminated[b]
     for a in range(legal.shape[0]):
         legal[a] = not eliminated[a]
@@ -512,7 +515,7 @@ def set_node(tree: Tree, b: int, node: int, leaves: Leaves, logits, values) -> N
     tree.node_values[b, node] = value
 
 
-@njit(cache=True)
+@uncounted
 def expand(tree: Tree, roots: Roots, simulation: int, selection: Selection, leaves: Leaves, logits, values) -> None:
     """Add the node of each selected edge (index ``simulation + 1``), or count a terminal node's revisit.
 
@@ -536,7 +539,7 @@ def expand(tree: Tree, roots: Roots, simulation: int, selection: Selection, leav
         selection.node[b] = node
 
 
-@njit(cache=True)
+@uncounted
 def backward(tree: Tree, roots: Roots, selection: Selection) -> None:
     """Back the leaf's value up to the root: ``value <- reward + value`` on every edge, running means at every node.
 
@@ -573,7 +576,7 @@ def backward(tree: Tree, roots: Roots, selection: Selection) -> None:
 # ----------------------------------------------------------------------------- one search
 
 
-@njit(cache=True)
+@uncounted
 def load_roots(roots: Roots, leaves: Leaves, scratch: Scratch) -> None:
     """Put every root's state in ``leaves`` for its evaluation.
 
