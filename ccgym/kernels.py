@@ -89,7 +89,8 @@ def uncounted(function):
     :func:`assign`) and return no array; helpers that return views into
     their arguments (:func:`graph_at`) are ``inline="always"``. Callers that
     count references may call it: it neither keeps nor frees their arrays
-    (``tests/test_uncounted.py``).
+    (``tests/test_uncounted.py``). ``_nrt`` is a private option of Numba's
+    (its own helpers use it); the tests would show if a release changed it.
     """
     return njit(cache=True, _nrt=False)(function)
 
