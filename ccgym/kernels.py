@@ -35,8 +35,10 @@ depend on the order, so a set is a complete description of a state.
 
 Loops pass a scratch array (:func:`scratch`, ``int64[V]``, allocated once) to
 the functions that eliminate; then nothing allocates on the heap per product,
-per elimination or per step. The kernels check nothing (legality is the
-caller's job: the envs enforce it).
+per elimination or per step. The functions that allocate nothing are compiled
+without Numba's reference counting (:func:`uncounted`); any compiled code may
+call them. The kernels check nothing (legality is the caller's
+job: the envs enforce it).
 
 **Structure codes.** A code packs a canonical labelled-Jacobian structure (see
 ``docs/cost-model.md``) into one integer: bits ``4a .. 4a+3`` hold the label of
