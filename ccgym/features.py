@@ -121,6 +121,7 @@ EDGE_FEATURES = ("stored", "dense", "diagonal", "carried_dense")
 STORED, DENSE, DIAGONAL, CARRIED_DENSE = range(len(EDGE_FEATURES))
 SCALE_SIZE, SCALE_COUNT, SCALE_COST = range(3)
 _ONE = np.uint64(1)
+_LOG1P_COUNTS = np.array([math.log1p(count) for count in range(4096)])  # frozen into the compiled code
 
 
 class FeaturePlan(NamedTuple):
@@ -442,10 +443,16 @@ def _write_state_columns(plan: FeaturePlan, r: int, legal: bool, n_preds: int, n
     inv_count = plan.scales[SCALE_COUNT]
     vertex = out.vertex
     vertex[r, LEGAL] = 1.0 if legal else 0.0
-    vertex[r, PREDS] = math.log1p(n_preds) * inv_count
-    vertex[r, SUCCS] = math.log1p(n_succs) * inv_count
-    vertex[r, MARKOWITZ] = math.log1p(n_preds * n_succs) * inv_count * 0.5
+    vertex[r, PREDS] = _log1p_count(n_preds) * inv_count
+    vertex[r, SUCCS] = _log1p_count(n_succs) * inv_count
+    vertex[r, MARKOWITZ] = _log1p_count(n_preds * n_succs) * inv_count * 0.5
     vertex[r, COST] = min(math.log1p(mults) * plan.scales[SCALE_COST], 1.0)
+
+
+@njit(cache=True, inline="always")
+def _log1p_count(count: int) -> float:
+    """``math.log1p(count)``, from a table for the small counts that make most of a row's columns."""
+    return _LOG1P_COUNTS[count] if count < _LOG1P_COUNTS.shape[0] else math.log1p(count)
 
 
 @intrinsic
