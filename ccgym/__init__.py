@@ -12,6 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ccgym import compile_cache
+
+compile_cache.install()  # before any module of the project compiles
+
 from ccgym.elimination import Cost, check_order, cost, forward_order, markowitz_order, reverse_order
 from ccgym.registration import register_when_gymnasium_loads
 from ccgym.graph import Edge, Graph, Vertex
