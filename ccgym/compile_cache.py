@@ -6,13 +6,13 @@ function it calls, inlined or linked in, from other files: after a change to
 ``ccgym/kernels.py`` alone, the vector env's cached step would go on running
 the old kernels. That is the kind of silent error a benchmark cannot have.
 
-:class:`ProjectCacheLocator` keeps Numba's cache where it always was
-(``__pycache__``, or ``NUMBA_CACHE_DIR`` if set: :class:`ProjectCacheDirLocator`)
-but stamps each entry with a digest of every source file of
+The locators here keep Numba's cache where it always was
+(``NUMBA_CACHE_DIR`` if set, else ``__pycache__``, else the user's cache
+folder) but stamp each entry with a digest of every source file of
 ``ccgym``, ``baselines`` and ``benchmarks_tasks`` that holds compiled code:
 a change to any of them makes every cached function of the project compile
-afresh once. :func:`install` puts the locator first in Numba's list; it
-claims only files of these packages and leaves every other function to
+afresh once. :func:`install` puts them first in Numba's list; they
+claim only files of these packages and leaves every other function to
 Numba's own locators. ``import ccgym`` calls it before any module compiles.
 """
 
@@ -65,8 +65,12 @@ class ProjectCacheDirLocator(_ProjectStamp, caching.UserProvidedCacheLocator):
     """Numba's ``NUMBA_CACHE_DIR`` locator with the project-wide stamp (it comes first, as in Numba's list)."""
 
 
+class ProjectUserWideLocator(_ProjectStamp, caching.UserWideCacheLocator):
+    """Numba's per-user locator (where ``__pycache__`` is not writable, as in a system-wide install), likewise."""
+
+
 def install() -> None:
     """Make Numba stamp the project's cached functions with :func:`project_digest` (idempotent)."""
     locators = caching.CacheImpl._locator_classes  # Numba's locators, tried in order
     if ProjectCacheLocator not in locators:
-        locators[:0] = [ProjectCacheDirLocator, ProjectCacheLocator]
+        locators[:0] = [ProjectCacheDirLocator, ProjectCacheLocator, ProjectUserWideLocator]
