@@ -12,7 +12,7 @@ folder) but stamp each entry with a digest of every source file of
 ``ccgym``, ``baselines`` and ``benchmarks_tasks`` that holds compiled code:
 a change to any of them makes every cached function of the project compile
 afresh once. :func:`install` puts them first in Numba's list; they
-claim only files of these packages and leaves every other function to
+claim only files of these packages and leave every other function to
 Numba's own locators. ``import ccgym`` calls it before any module compiles.
 """
 
