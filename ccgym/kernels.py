@@ -37,8 +37,8 @@ Loops pass a scratch array (:func:`scratch`, ``int64[V]``, allocated once) to
 the functions that eliminate; then nothing allocates on the heap per product,
 per elimination or per step. The functions that allocate nothing are compiled
 without Numba's reference counting (:func:`uncounted`); any compiled code may
-call them. The kernels check nothing (legality is the caller's
-job: the envs enforce it).
+call them. The kernels check nothing (legality is the caller's job: the envs
+enforce it).
 
 **Structure codes.** A code packs a canonical labelled-Jacobian structure (see
 ``docs/cost-model.md``) into one integer: bits ``4a .. 4a+3`` hold the label of
@@ -66,7 +66,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-from numba.core.errors import TypingError
 from numba.extending import overload
 
 MAX_NDIM = 4
@@ -98,7 +97,7 @@ def uncounted(function):
 
 
 def assign(dst: np.ndarray, src: np.ndarray) -> None:
-    """``dst[...] = src`` for arrays of one shape (1 to 3 axes), without the temporary copy Numba may allocate."""
+    """``dst[...] = src`` for arrays of one shape, without the temporary copy Numba may allocate."""
     dst[...] = src
 
 
@@ -106,29 +105,17 @@ def assign(dst: np.ndarray, src: np.ndarray) -> None:
 def _assign(dst, src):
     if dst.ndim == 1:
 
-        def assign_1d(dst, src):
+        def assign_items(dst, src):
             for i in range(dst.shape[0]):
                 dst[i] = src[i]
 
-        return assign_1d
-    if dst.ndim == 2:
+        return assign_items
 
-        def assign_2d(dst, src):
-            for i in range(dst.shape[0]):
-                for j in range(dst.shape[1]):
-                    dst[i, j] = src[i, j]
+    def assign_rows(dst, src):
+        for i in range(dst.shape[0]):
+            assign(dst[i], src[i])
 
-        return assign_2d
-    if dst.ndim == 3:
-
-        def assign_3d(dst, src):
-            for i in range(dst.shape[0]):
-                for j in range(dst.shape[1]):
-                    for k in range(dst.shape[2]):
-                        dst[i, j, k] = src[i, j, k]
-
-        return assign_3d
-    raise TypingError(f"assign takes arrays of 1 to 3 axes, got {dst.ndim}")
+    return assign_rows
 
 
 class PackedGraph(NamedTuple):

@@ -98,7 +98,6 @@ def _eliminate_all(graph: kernels.PackedGraph, vertices: np.ndarray, touched: np
 def compiled_episode(graph: Graph) -> Callable[[list[int]], None]:
     """One episode of kernel steps in one compiled call."""
     packed = graph.packed
-
     touched = kernels.scratch(packed)
 
     def run(order: list[int]) -> None:

@@ -11,10 +11,10 @@ evaluator, so only the evaluator call is Python; every loop over games, nodes
 and actions is ``njit`` code, and nothing is allocated per node. The
 per-simulation functions are :func:`ccgym.kernels.uncounted`: they read the
 tree's named tuples inside their loops, where Numba's reference counting cost
-more than the search itself. An evaluator
-written in Numba (:class:`~baselines.mcts.evaluators.CompiledEvaluator`, such
-as the uniform and rollout ones) is called from inside the loop instead
-(``evaluator`` of :func:`run_search`): no Python at all during a search.
+more than the search itself. An evaluator written in Numba
+(:class:`~baselines.mcts.evaluators.CompiledEvaluator`, such as the uniform
+and rollout ones) is called from inside the loop instead (``evaluator`` of
+:func:`run_search`): no Python at all during a search.
 
 - **Root** (``selection="gumbel"``): Gumbel noise ``g`` per legal action;
   sequential halving over ``m = min(max_num_considered_actions, #legal)``
