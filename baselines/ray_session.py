@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import logging
 from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 INSTALL_HINT = 'Ray is not installed: pip install -e ".[ray]"'
 
@@ -41,7 +45,7 @@ class RaySession:
             self.ray.shutdown()
         self.started = False
 
-    def __enter__(self) -> RaySession:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 import ccgym
-from ccgym.markdown import replace_section
 from benchmarks_tasks import get, names
-
+from ccgym.markdown import replace_section
 
 WHY_COUNTS_DIFFER = {
     "LIF": "PyTorch records (1 - alpha) and (1 - beta) as vertices of their own, and the spike, both an output and "
@@ -62,8 +61,10 @@ def _published(task) -> str:
 def markdown() -> str:
     """The table: sizes, our forward/reverse/Markowitz costs and peaks, and the paper's counts."""
     rows = [
-        "| Task | Domain | In / Int / Out | Forward mults (peak) | Reverse mults (peak) | Markowitz mults (peak) "
-        "| Paper F / R / M / AlphaGrad | Paper sizes |",
+        (
+            "| Task | Domain | In / Int / Out | Forward mults (peak) | Reverse mults (peak) | Markowitz mults (peak) "
+            "| Paper F / R / M / AlphaGrad | Paper sizes |"
+        ),
         "|---|---|---|---|---|---|---|---|",
     ]
     notes = []

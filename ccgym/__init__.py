@@ -16,10 +16,10 @@ from ccgym import compile_cache
 
 compile_cache.install()  # before any module of the project compiles
 
-from ccgym.elimination import Cost, check_order, cost, forward_order, markowitz_order, reverse_order
-from ccgym.registration import register_when_gymnasium_loads
-from ccgym.graph import Edge, Graph, Vertex
 from ccgym import edge_list
+from ccgym.elimination import Cost, check_order, cost, forward_order, markowitz_order, reverse_order
+from ccgym.graph import Edge, Graph, Vertex
+from ccgym.registration import register_when_gymnasium_loads
 from ccgym.structure import Structure
 
 if TYPE_CHECKING:

@@ -56,7 +56,7 @@ def register_envs() -> None:
 class _RegisterAfterGymnasium(importlib.abc.MetaPathFinder):
     """Finds nothing itself; when gymnasium is first imported, registers the ids once it has loaded."""
 
-    def find_spec(self, name: str, path: object = None, target: ModuleType | None = None):  # noqa: ARG002
+    def find_spec(self, name: str, path: object = None, target: ModuleType | None = None):
         if name != "gymnasium":
             return None
         sys.meta_path.remove(self)

@@ -16,9 +16,9 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
 import benchmarks_tasks
 import ccgym
+from baselines.bench.envs import measure
 from ccgym import kernels, rules
 from ccgym.envs import RANDOM_ID, CCElimEnv, RandomCCElimEnv, env_id
-from baselines.bench.envs import measure
 from ccgym.envs.observation import CHANNELS, EDGE, ELIMINABLE, encode, inverse_log_scale
 from ccgym.random_graphs import RandomGraphSpec, random_graph
 

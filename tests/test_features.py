@@ -6,14 +6,15 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
+from conftest import random_states
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import benchmarks_tasks
 from ccgym import features, kernels
-from conftest import random_states
 from ccgym.envs import RANDOM_ID, CCElimEnv, RandomCCElimEnv, env_id
-from ccgym.envs.observation import CHANNELS, Layout, encode as encode_dense
+from ccgym.envs.observation import CHANNELS, Layout
+from ccgym.envs.observation import encode as encode_dense
 from ccgym.features import COST, EDGE_FEATURES, LEGAL, SCALE_COST, VERTEX_FEATURES
 from ccgym.structure import Structure
 
@@ -289,7 +290,7 @@ def test_padding_shares_the_shapes_of_tasks():
     for env in envs:
         assert env.observation_space == envs[0].observation_space
         assert env.observation_space["edge_index"].shape == (layout.max_edges, 2)
-        obs, info = env.reset()
+        obs, _ = env.reset()
         graph = env.unwrapped.graph
         rows = layout.rows(graph)
         padding = np.setdiff1d(np.arange(layout.num_vertices), rows)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import random_states
 
 import benchmarks_tasks
 from ccgym import kernels
-from conftest import random_states
 
 TASKS = benchmarks_tasks.names()
 

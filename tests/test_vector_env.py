@@ -138,7 +138,7 @@ def test_same_step_autoreset_reports_the_last_observation_and_info():
     first, _ = env.reset()
     for action in range(9):
         last, *_ = env.step(np.array([action, action]))
-    obs, rewards, terminated, _, infos = env.step(np.array([9, 9]))
+    obs, _, terminated, _, infos = env.step(np.array([9, 9]))
     assert terminated.all()
     np.testing.assert_array_equal(obs, first)
     assert infos["_final_obs"].all() and infos["_final_info"].all() and infos["action_mask"].all()
@@ -176,7 +176,7 @@ def test_illegal_actions_raise_naming_slot_and_action_and_change_nothing():
     with pytest.raises(gym.error.ResetNeeded):
         env.step(np.zeros(3, np.int64))
     env.reset()
-    obs, *_ = env.step(np.array([3, 4, 5]))
+    env.step(np.array([3, 4, 5]))
     with pytest.raises(ValueError, match=r"slot 1: action 4 is illegal: intermediate 4 is already eliminated"):
         env.step(np.array([4, 4, 6]))
     with pytest.raises(ValueError, match=r"slot 2: action 11 is padding: this slot's graph has 10 intermediates"):

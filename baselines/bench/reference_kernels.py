@@ -267,6 +267,5 @@ def run_order(edges, shapes, ndims, num_inputs: int, order):
         m, change = eliminate(state, shapes, ndims, num_inputs + order[a])
         mults += m
         current += change
-        if current > peak:
-            peak = current
+        peak = max(peak, current)
     return mults, peak

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import benchmarks_tasks
-from baselines.leaderboard.methods import METHODS, PUBLISHED_ALPHAGRAD as PUBLISHED
+from baselines.leaderboard.methods import METHODS
+from baselines.leaderboard.methods import PUBLISHED_ALPHAGRAD as PUBLISHED
 from baselines.leaderboard.records import Proof, Row, proofs_path, read_proofs, read_rows
 
 NOTES = {

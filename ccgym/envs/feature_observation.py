@@ -92,7 +92,8 @@ class FeatureObservation:
             graph_fields, plan_fields, edges, vertex, self._touched, self._encoding, self._neighbours
         )
 
-    def observe(self, mask: np.ndarray) -> dict[str, np.ndarray]:  # noqa: ARG002 (the mask is a vertex column)
+    def observe(self, mask: np.ndarray) -> dict[str, np.ndarray]:
+        """A fresh copy of the encoding (``mask`` is unused: legality is the ``legal`` vertex column)."""
         vertex, edge_index, edge_features, edge_mask, num_edges = self._encoding
         return {
             "vertex": vertex.copy(),

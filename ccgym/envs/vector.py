@@ -21,13 +21,13 @@ from gymnasium.vector.utils import batch_space
 
 from ccgym import kernels
 from ccgym.envs.batch_features import FeatureEncoder
+from ccgym.envs.batch_observation import ENCODERS, BatchEncoder
 from ccgym.envs.bound_call import BoundCall
 from ccgym.envs.feature_observation import edge_slots
-from ccgym.envs.batch_observation import ENCODERS, BatchEncoder
 from ccgym.envs.games import Games, first_illegal, pad_into, padded_batch, repeat_slot, reset_games, step_games
 from ccgym.envs.observation import Layout
-from ccgym.features import largest_jacobian_size
 from ccgym.envs.rewards import Baselines, RewardFunction
+from ccgym.features import largest_jacobian_size
 from ccgym.graph import Graph
 from ccgym.kernels import PackedBatch
 from ccgym.random_graphs import RandomGraphSpec, random_graph
