@@ -104,3 +104,23 @@ def test_the_ray_flag_without_ray_installed_says_how_to_install_it(tmp_path, mon
     with pytest.raises(SystemExit):
         alphazero(["--workers", "2", "--out", str(tmp_path / "run")])
     assert "need --ray" in capsys.readouterr().err
+
+
+def test_without_or_tools_boards_are_read_and_only_a_cp_sat_solve_asks_for_it():
+    code = (
+        "sys.modules['ortools'] = None\n"  # import ortools raises ImportError, as where it is not installed
+        "from pathlib import Path\n"
+        "import benchmarks_tasks\n"
+        "from baselines import exact\n"
+        "from baselines.learning_curves import reference_costs\n"
+        "graph = benchmarks_tasks.get('LIF').graph()\n"
+        "assert reference_costs(graph, 'LIF', Path('results'))['optimum'] == 24\n"
+        "assert exact.solve(graph, seconds=20).proven\n"  # A* closes it: no CP-SAT
+        "try:\n"
+        "    from baselines.exact import cpsat\n"
+        "except ImportError as error:\n"
+        "    assert 'pip install -e \".[baselines]\"' in str(error)\n"
+        "else:\n"
+        "    raise AssertionError('cpsat imported without OR-Tools')\n"
+    )
+    assert _loaded_after(code)["baselines"]

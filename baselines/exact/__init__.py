@@ -22,7 +22,7 @@ import time
 
 import ccgym
 from baselines.budget import Budget, check_seconds
-from baselines.exact import astar, cpsat
+from baselines.exact import astar
 from baselines.exact.progress import Progress, ProgressPrinter
 from baselines.exact.solution import Solution
 from baselines.search import annealing
@@ -53,11 +53,19 @@ def solve(graph: ccgym.Graph, seconds: float = 60.0, seed: int = 0, progress: Pr
     if n <= ASTAR_INTERMEDIATES or (not scalar and n <= astar.MAX_INTERMEDIATES):
         solution = astar.solve(graph, incumbent, seconds=left * ASTAR_SHARE, progress=progress)
     else:
-        solution = cpsat.solve(graph, incumbent, seconds=left, seed=seed, progress=progress)
+        solution = _cpsat_solve(graph, incumbent, left, seed, progress)
     if not solution.proven and solution.method == "A*":
         rest = seconds - (time.perf_counter() - start)
-        solution = _tighter(solution, cpsat.solve(graph, solution.order, seconds=rest, seed=seed, progress=progress))
+        solution = _tighter(solution, _cpsat_solve(graph, solution.order, rest, seed, progress))
     return Solution(solution.order, solution.mults, solution.lower_bound, time.perf_counter() - start, solution.method)
+
+
+
+def _cpsat_solve(graph: ccgym.Graph, order: list[int], seconds: float, seed: int, progress: Progress | None) -> Solution:
+    """:func:`baselines.exact.cpsat.solve`, importing OR-Tools only now: reading or rendering a board never needs it."""
+    from baselines.exact import cpsat
+
+    return cpsat.solve(graph, order, seconds=seconds, seed=seed, progress=progress)
 
 
 def _tighter(first: Solution, second: Solution) -> Solution:

@@ -53,7 +53,11 @@ import os
 import time
 
 import numpy as np
-from ortools.sat.python import cp_model
+
+try:
+    from ortools.sat.python import cp_model
+except ImportError as error:  # the one optional dependency of the exact solver
+    raise ImportError('CP-SAT, the exact solver of large graphs, needs OR-Tools: pip install -e ".[baselines]"') from error
 
 import ccgym
 from baselines.exact.bounds import classic_rule, pair_floors, product_weights, root_bound, vertex_cuts
