@@ -1,7 +1,7 @@
 """Measured runtime of compiled Jacobians against torch.func.jacrev and jacfwd, printed as JSON lines.
 
     python -m baselines.bench.runtime [--tasks LIF MLP] [--batches 1 64 1024] [--min-seconds 0.2] \\
-        [--jsonl results/runtime.jsonl] [--png results/runtime.png]
+        [--device cuda] [--jsonl results/runtime.jsonl] [--png results/runtime.png]
     python -m baselines.bench.runtime --from results/runtime.jsonl --png results/runtime.png   # table and picture only
 
 For every task with a function and every batch size ``B``, in one process:
@@ -10,8 +10,9 @@ For every task with a function and every batch size ``B``, in one process:
 (:func:`ccgym.compile_jacobian`, ``batched`` for ``B > 1``) of the forward,
 reverse and Markowitz orders and of the best known order (fewest
 multiplications on ``results/leaderboard.csv``). Inputs are the task's
-example points (seeds ``0 .. B-1``), float64, on the CPU. Each compiled
-Jacobian is first checked against jacrev at one point.
+example points (seeds ``0 .. B-1``), float64, on the CPU or ``--device``
+(every method then runs there, and each timing waits for the device). Each
+compiled Jacobian is first checked against jacrev at one point.
 
 Every line is one (task, batch, method) with the order's multiplication count
 and the compiled function's tensor operations (``operations``), and a
@@ -63,12 +64,12 @@ def orders_of(graph: ccgym.Graph, best: list[int]) -> dict[str, list[int]]:
     }
 
 
-def task_lines(name: str, batches: list[int], best: list[int], timing: dict) -> list[dict]:
-    """Time every method on one task at every batch size."""
+def task_lines(name: str, batches: list[int], best: list[int], timing: dict, device: str = "cpu") -> list[dict]:
+    """Time every method on one task at every batch size, with the inputs on ``device``."""
     task = benchmarks_tasks.get(name)
     graph = task.graph()
     argnums = tuple(range(len(task.input_names)))
-    point = task.example_inputs(0)
+    point = tuple(x.to(device) for x in task.example_inputs(0))
     compiled = {}
     for order_name, order in orders_of(graph, best).items():
         jacobian = ccgym.compile_jacobian(None, order, *point, graph=graph)
@@ -76,7 +77,7 @@ def task_lines(name: str, batches: list[int], best: list[int], timing: dict) -> 
         compiled[order_name] = jacobian
     lines = []
     for batch in batches:
-        points = [task.example_inputs(seed) for seed in range(batch)]
+        points = [tuple(x.to(device) for x in task.example_inputs(seed)) for seed in range(batch)]
         inputs = point if batch == 1 else tuple(torch.stack(xs) for xs in zip(*points))
         functions = {
             "jacrev": torch.func.jacrev(task.fn, argnums=argnums),
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--min-seconds", type=float, default=0.2)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1: a shared machine)")
+    parser.add_argument("--device", default="cpu", help="where the inputs and every method run (default: cpu)")
     parser.add_argument("--board", type=Path, default=BOARD, help="leaderboard CSV of the best known orders")
     parser.add_argument("--jsonl", type=Path, help="also append the lines to this file")
     parser.add_argument("--from", dest="source", type=Path, help="read lines from this file instead of measuring")
@@ -187,15 +189,17 @@ def _measure(args: argparse.Namespace) -> list[dict]:
     names = args.tasks or [task.name for task in benchmarks_tasks.TASKS if task.executable]
     if message := benchmarks_tasks.unknown(names):
         raise SystemExit(f"error: {message}")
+    if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"error: --device {args.device}: this torch sees no CUDA device")
     best = best_known_orders(args.board)
-    machine_line = machine()
+    machine_line = machine(args.device)
     stamp = {"machine": machine_line, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")}
     timing = {"warmup": args.warmup, "repeats": args.repeats, "min_seconds": args.min_seconds}
     lines = []
     for name in names:
         if not benchmarks_tasks.get(name).executable:
             raise SystemExit(f"error: task {name} has no function to differentiate")
-        for line in task_lines(name, args.batches, best[name][1], timing):
+        for line in task_lines(name, args.batches, best[name][1], timing, args.device):
             line |= {"best_by": best[name][0]} if line["method"] == "best" else {}
             lines.append(line | stamp | {"load": round(os.getloadavg()[0], 2)})  # how busy the machine was
             print(json.dumps(lines[-1]), flush=True)

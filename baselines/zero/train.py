@@ -16,8 +16,11 @@ on the tasks zero-shot (:mod:`baselines.zero.zero_shot`) or as the starting
 point of a run on one task (``--init``; :mod:`baselines.zero.pretrained`
 ships such a network). The run stops when
 ``--budget`` CPU seconds of its own process are spent (so a busy machine slows
-it down but does not shorten it; CPU time before a kill counts); it writes, in
-``--out``:
+it down but does not shorten it; CPU time before a kill counts). The
+iteration running when the budget runs out finishes, so a run can overshoot
+by one iteration: on a machine with no Numba cache the first iteration also
+compiles the search (about 45 CPU-s; ``--budget 40`` on a fresh GPU machine
+stopped at 59). It writes, in ``--out``:
 
 - ``log.csv``: one line per iteration (CPU time, episodes, costs, losses);
 - ``checkpoint.pt``: network, optimiser, replay buffer, graph pool,
