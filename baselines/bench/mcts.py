@@ -1,6 +1,7 @@
 """Speed of the tree search: simulations per second, compiled against plain Python, printed as JSON lines.
 
-    python -m baselines.bench.mcts [--tasks LIF RoeFlux] [--batches 1 32] [--simulations 50] [--seconds 3]
+    python -m baselines.bench.mcts [--tasks LIF RoeFlux] [--batches 1 32] [--simulations 50] [--seconds 3] \\
+        [--device cuda]
 
 Every line is one search configuration, run from the task's first state
 (every action legal, the widest tree) with the uniform evaluator (zero
@@ -29,8 +30,9 @@ plain-Python one (:mod:`baselines.mcts.reference`) in the same process:
 
 - ``network``: the compiled search with the graph network of the AlphaZero
   agent as its evaluator (``baselines.zero.evaluator``, an untrained
-  ``GraphPolicyValueNet(64, 3)``, one torch thread per core), and the
-  network's own throughput: leaves encoded and scored per second.
+  ``GraphPolicyValueNet(64, 3)``, one torch thread per core, on the CPU or
+  ``--device``), and the network's own throughput: leaves encoded and scored
+  per second (the encoding is always on the CPU).
 
 The first compiled search of a process is a warm-up (Numba's cache or JIT)
 and is not timed.
@@ -110,8 +112,10 @@ def measure(
     }
 
 
-def network_line(packed: kernels.PackedGraph, roots: Roots, config: SearchConfig, seconds: float) -> dict:
-    """The search with the AlphaZero agent's network as evaluator, and the network's throughput alone."""
+def network_line(
+    packed: kernels.PackedGraph, roots: Roots, config: SearchConfig, seconds: float, device: str = "cpu"
+) -> dict:
+    """The search with the AlphaZero agent's network (on ``device``) as evaluator, and the network's throughput."""
     import torch
 
     from baselines.networks import GraphPolicyValueNet
@@ -121,8 +125,8 @@ def network_line(packed: kernels.PackedGraph, roots: Roots, config: SearchConfig
     torch.manual_seed(0)
     batch_size = roots.active.shape[0]
     batch = kernels.repeat_graph(packed, batch_size)
-    encoder = StateEncoder(batch, features.repeat_plan(features.make_plan(packed), batch_size), "cpu")
-    network = NetworkEvaluator(GraphPolicyValueNet(64, 3), encoder)
+    encoder = StateEncoder(batch, features.repeat_plan(features.make_plan(packed), batch_size), device)
+    network = NetworkEvaluator(GraphPolicyValueNet(64, 3).to(device), encoder)
     search = measure(packed, roots, config, run_search, seconds, evaluate=network)
     leaves = Leaves(
         batch, roots.edges, roots.eliminated, np.zeros((batch_size, 1), np.uint64), roots.active,
@@ -142,7 +146,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 32])
     parser.add_argument("--simulations", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--device", default="cpu", help="where the network line's network runs (default: cpu)")
     args = parser.parse_args(argv)
+    if args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit(f"error: --device {args.device}: this torch sees no CUDA device")
     config = SearchConfig(args.simulations)
     for task in args.tasks:
         packed = benchmarks_tasks.get(task).graph().packed
@@ -159,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(line), flush=True)
         roots = roots_after(packed, args.batches[-1], 0)
         line = {"kind": "network", "task": task, "batch": args.batches[-1], "simulations": args.simulations}
-        print(json.dumps(line | network_line(packed, roots, config, args.seconds)), flush=True)
+        line["device"] = args.device
+        print(json.dumps(line | network_line(packed, roots, config, args.seconds, args.device)), flush=True)
         moves = packed.num_intermediates // 2
         roots = roots_after(packed, args.batches[-1], moves)
         line = {"kind": "rebuild", "task": task, "batch": args.batches[-1], "moves_before_root": moves}
