@@ -8,13 +8,15 @@ scores every vertex with one shared network, so it serves graphs of any size;
 rewards are divided by the reverse-mode cost (reverse mode returns -1 on every
 task); the settings come from :mod:`baselines.ppo.settings` (per task) and the
 flags. Training stops when ``--budget`` seconds of the run's own time are spent
-(time before a kill counts) or after ``--steps`` environment steps. The order
+(time before a kill counts; Numba's compiling does not, see
+:mod:`baselines.compile_time`) or after ``--steps`` environment steps. The order
 of every finished training episode is watched and the best kept. At the end
 the policy plays one deterministic, masked episode (sb3-contrib's
 ``evaluate_policy``). The run writes, in ``--out``:
 
-- ``log.csv``: one line per update (steps, episodes, time, best and mean cost
-  of the rollout's episodes, mean cost over reverse mode, losses);
+- ``log.csv``: one line per update (steps, episodes, time, the compiling left
+  out of it, best and mean cost of the rollout's episodes, mean cost over
+  reverse mode, losses);
 - ``checkpoint.pt``: the model (sb3's zip: policy, optimiser, counters), the
   best order, the counters and the log, written atomically after every update;
   ``--resume`` continues from it with the same settings, losing at most the
@@ -48,6 +50,7 @@ from stable_baselines3.common.vec_env import VecMonitor
 from tqdm import tqdm
 
 import benchmarks_tasks
+from baselines.compile_time import compile_seconds, excluding_compilation
 from baselines.learning_curves import plot_curve, reference_costs, write_log
 from baselines.ppo.policy import VertexScoringPolicy
 from baselines.ppo.settings import Settings, settings_for
@@ -56,7 +59,7 @@ from baselines.zero import checkpoint
 from ccgym.envs.vector import CCElimVectorEnv, RandomCCElimVectorEnv
 
 RANDOM = "random"  # --task value that trains on CCElim-Random-v0
-LOG_COLUMNS = ("update", "steps", "episodes", "seconds", "best_mults", "mean_mults", "mean_ratio",
+LOG_COLUMNS = ("update", "steps", "episodes", "seconds", "compile_seconds", "best_mults", "mean_mults", "mean_ratio",
                "policy_loss", "value_loss", "entropy")  # fmt: skip
 ENV_OPTIONS = {"observation": "features", "normalize": "reverse", "autoreset_mode": AutoresetMode.SAME_STEP}
 
@@ -128,6 +131,8 @@ class Trainer:
     def __init__(self, config: Config, out: Path) -> None:
         self.config = config
         self.out = out
+        self.compiled_before = compile_seconds()  # Numba's compiling so far; a log line holds what an update added
+        self.compile_seconds = 0.0  # in this process, left out of the budget (not checkpointed)
         self.settings = config.settings
         self.graph = None if config.task == RANDOM else benchmarks_tasks.get(config.task).graph()
         self.envs = make_envs(config.task, self.settings.num_envs)
@@ -218,6 +223,7 @@ class Trainer:
             "steps": self.model.num_timesteps,
             "episodes": progress.episodes,
             "seconds": round(progress.seconds, 3),
+            "compile_seconds": round(compile_seconds() - self.compiled_before, 3),
             "best_mults": progress.best_mults if progress.best_mults is not None else "",
             "mean_mults": float(np.mean(progress.rollout_mults)) if progress.rollout_mults else "",
             "mean_ratio": float(np.mean(progress.rollout_ratios)) if progress.rollout_ratios else "",
@@ -226,6 +232,8 @@ class Trainer:
             "entropy": -values["train/entropy_loss"] if "train/entropy_loss" in values else "",
         }
         progress.rollout_mults, progress.rollout_ratios = [], []
+        self.compile_seconds += line["compile_seconds"]
+        self.compiled_before = compile_seconds()
         self.log.append(line)
         self.save()
         write_log(self.log_path, LOG_COLUMNS, self.log)
@@ -258,10 +266,11 @@ class _Watcher(BaseCallback):
         self.bar = bar
         self.pending = False  # a rollout ended and its update has run, but is not logged yet
         self.seconds_before = trainer.progress.seconds
+        self.working = excluding_compilation(time.perf_counter)
         self.started = 0.0
 
     def _on_training_start(self) -> None:
-        self.started = time.perf_counter()
+        self.started = self.working()
 
     def _on_rollout_start(self) -> None:
         self.end_update()
@@ -276,7 +285,7 @@ class _Watcher(BaseCallback):
             self.trainer.end_update()
 
     def _clock(self) -> None:
-        self.trainer.progress.seconds = self.seconds_before + time.perf_counter() - self.started
+        self.trainer.progress.seconds = self.seconds_before + self.working() - self.started
         if self.bar is not None:
             budget = self.trainer.config.budget
             self.bar.update(min(round(self.trainer.progress.seconds), round(budget)) - self.bar.n)
@@ -369,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"error: {error}\n")
     progress = trainer.progress
     done = f"{progress.episodes} episodes, {trainer.model.num_timesteps} steps in {progress.seconds:.0f} s"
+    if trainer.compile_seconds >= 0.5:
+        done += f" (and {trainer.compile_seconds:.0f} s compiling, not counted)"
     if trainer.graph is None:
         ratio = trainer.log[-1]["mean_ratio"] if trainer.log else float("nan")
         print(f"random graphs: last rollout's mean cost {ratio:.3f} x reverse mode after {done}; files in {out}")
