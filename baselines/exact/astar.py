@@ -48,6 +48,7 @@ from numba import njit, types
 from numba.typed import Dict, List
 
 import ccgym
+from baselines.budget import BUDGET_CLOCK
 from baselines.exact.bounds import (
     STRUCTURES_PER_EDGE,
     classic_rule,
@@ -202,7 +203,7 @@ def solve(
     if n > MAX_INTERMEDIATES:
         raise ValueError(f"A* over sets handles at most {MAX_INTERMEDIATES} intermediates, the graph has {n}")
     check_order_free(graph)
-    start = time.perf_counter()
+    start, begun = time.perf_counter(), BUDGET_CLOCK()
     chain_rule = classic_rule(packed)
     state_closure = state_floors and not bool((packed.ndims == 0).all())  # scalar products cost 1 (0 at unit edges)
     best_order = np.asarray(ccgym.check_order(graph, incumbent), np.int64).copy()
@@ -214,7 +215,7 @@ def solve(
     parent = Dict.empty(types.int64, types.int64)
     closed = Dict.empty(types.int64, types.int64)
     finished = False
-    while not finished and time.perf_counter() - start < seconds and len(g_best) <= max_nodes:
+    while not finished and BUDGET_CLOCK() - begun < seconds and len(g_best) <= max_nodes:
         finished, upper = _search(
             packed,
             chain_rule,

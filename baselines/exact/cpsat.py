@@ -60,6 +60,7 @@ except ImportError as error:  # the one optional dependency of the exact solver
     raise ImportError('CP-SAT, the exact solver of large graphs, needs OR-Tools: pip install -e ".[baselines]"') from error
 
 import ccgym
+from baselines.budget import BUDGET_CLOCK
 from baselines.exact.bounds import classic_rule, pair_floors, product_weights, root_bound, vertex_cuts
 from baselines.exact.progress import Progress
 from baselines.exact.solution import Solution
@@ -228,11 +229,11 @@ def solve(
     graphs without unit edges; elsewhere the bound comes from the relaxation.
     """
     exact = classic_rule(graph.packed)
-    start = time.perf_counter()
+    start, begun = time.perf_counter(), BUDGET_CLOCK()
     built = _Model(graph)
     built.hint(list(incumbent))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds - (time.perf_counter() - start), 0.1)
+    solver.parameters.max_time_in_seconds = max(seconds - (BUDGET_CLOCK() - begun), 0.1)
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = workers or max(os.cpu_count() or 1, 8)
     if progress is not None:
