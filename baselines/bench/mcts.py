@@ -48,6 +48,7 @@ import time
 import numpy as np
 
 import benchmarks_tasks
+from baselines.device import check_device
 from baselines.mcts import Roots, SearchConfig, Searcher, reference, run_search, uniform_evaluator
 from baselines.mcts.evaluators import Evaluator, Leaves
 from ccgym import kernels
@@ -148,11 +149,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--device", default="cpu", help="where the network line's network runs (default: cpu)")
     args = parser.parse_args(argv)
-    if args.device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise SystemExit(f"error: --device {args.device}: this torch sees no CUDA device")
+    try:
+        check_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
     config = SearchConfig(args.simulations)
     for task in args.tasks:
         packed = benchmarks_tasks.get(task).graph().packed

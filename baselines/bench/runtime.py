@@ -36,6 +36,7 @@ import torch
 
 import benchmarks_tasks
 import ccgym
+from baselines.device import check_device
 from baselines.leaderboard.records import read_rows
 from ccgym.timing import machine, measure
 
@@ -175,6 +176,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--from", dest="source", type=Path, help="read lines from this file instead of measuring")
     parser.add_argument("--png", type=Path, help="draw the speed-ups into this picture")
     args = parser.parse_args(argv)
+    try:
+        check_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
     if args.source:
         lines = [json.loads(text) for text in args.source.read_text().splitlines() if text.strip()]
     else:
@@ -189,8 +194,6 @@ def _measure(args: argparse.Namespace) -> list[dict]:
     names = args.tasks or [task.name for task in benchmarks_tasks.TASKS if task.executable]
     if message := benchmarks_tasks.unknown(names):
         raise SystemExit(f"error: {message}")
-    if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
-        raise SystemExit(f"error: --device {args.device}: this torch sees no CUDA device")
     best = best_known_orders(args.board)
     machine_line = machine(args.device)
     stamp = {"machine": machine_line, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")}

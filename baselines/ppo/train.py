@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,9 @@ from stable_baselines3.common.vec_env import VecMonitor
 from tqdm import tqdm
 
 import benchmarks_tasks
-from baselines.compile_time import compile_seconds, excluding_compilation
+from baselines.budget import BUDGET_CLOCK
+from baselines.compile_time import compile_seconds
+from baselines.device import check_device
 from baselines.learning_curves import plot_curve, reference_costs, write_log
 from baselines.ppo.policy import VertexScoringPolicy
 from baselines.ppo.settings import Settings, settings_for
@@ -87,8 +88,7 @@ class Config:
             raise ValueError(f"--steps must be at least 1, got {self.steps}")
         if self.threads < 1:
             raise ValueError(f"--threads must be at least 1, got {self.threads}")
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"--device {self.device}: no CUDA device is available here")
+        check_device(self.device)
 
     def identity(self) -> dict[str, Any]:
         """The settings a checkpoint must share with the run that resumes it (all but the run's length)."""
@@ -266,11 +266,10 @@ class _Watcher(BaseCallback):
         self.bar = bar
         self.pending = False  # a rollout ended and its update has run, but is not logged yet
         self.seconds_before = trainer.progress.seconds
-        self.working = excluding_compilation(time.perf_counter)
         self.started = 0.0
 
     def _on_training_start(self) -> None:
-        self.started = self.working()
+        self.started = BUDGET_CLOCK()
 
     def _on_rollout_start(self) -> None:
         self.end_update()
@@ -285,7 +284,7 @@ class _Watcher(BaseCallback):
             self.trainer.end_update()
 
     def _clock(self) -> None:
-        self.trainer.progress.seconds = self.seconds_before + self.working() - self.started
+        self.trainer.progress.seconds = self.seconds_before + BUDGET_CLOCK() - self.started
         if self.bar is not None:
             budget = self.trainer.config.budget
             self.bar.update(min(round(self.trainer.progress.seconds), round(budget)) - self.bar.n)

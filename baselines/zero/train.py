@@ -56,6 +56,7 @@ from tqdm import tqdm
 
 import benchmarks_tasks
 from baselines.compile_time import compile_seconds, excluding_compilation
+from baselines.device import check_device
 from baselines.learning_curves import plot_curve, read_log, reference_costs, write_log
 from baselines.mcts import SearchConfig, Searcher
 from baselines.networks import GraphPolicyValueNet
@@ -109,8 +110,7 @@ class Config:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.workers < 0:
             raise ValueError(f"--workers must be at least 1, got {self.workers}")
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"--device {self.device}: no CUDA device is available here")
+        check_device(self.device)
         if self.init and not Path(self.init).is_file():
             raise ValueError(f"--init: no checkpoint at {self.init}")
 
