@@ -8,6 +8,7 @@ have been freed exactly once.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_uncounted_entry_points_free_every_array_a_counting_caller_allocates():
         cwd=ROOT,
         timeout=300,
         check=True,
-        env={**__import__("os").environ, "NUMBA_NRT_STATS": "1"},
+        env={**os.environ, "NUMBA_NRT_STATS": "1"},
     )
     stats = json.loads(result.stdout.strip().splitlines()[-1])
     assert stats["allocated"] > 50  # the caller's arrays, three times over

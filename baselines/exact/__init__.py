@@ -62,7 +62,6 @@ def solve(graph: ccgym.Graph, seconds: float = 60.0, seed: int = 0, progress: Pr
     return Solution(solution.order, solution.mults, solution.lower_bound, time.perf_counter() - start, solution.method)
 
 
-
 def _cpsat_solve(graph: ccgym.Graph, order: list[int], seconds: float, seed: int, progress: Progress | None) -> Solution:
     """:func:`baselines.exact.cpsat.solve`, importing OR-Tools only now: reading or rendering a board never needs it."""
     from baselines.exact import cpsat
